@@ -1,0 +1,3 @@
+from plentysync.cli.app import main
+
+main()

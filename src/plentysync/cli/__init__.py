@@ -1,0 +1,1 @@
+"""The ``plentysync`` command line: one module per command group."""

@@ -1,0 +1,90 @@
+"""Profile types and the registry that knows them.
+
+A profile type is the code side of a profile: its entity and direction, the pydantic model of its
+options and its pipeline. Entity packages under ``plentysync.sync`` register theirs; the engine itself
+knows none of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from plentysync.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from plentysync.engine.pipeline import Pipeline
+    from plentysync.settings import Settings
+
+ResourceFactory = Callable[["Settings"], AbstractAsyncContextManager[dict[str, Any]]]
+
+Direction = Literal["import", "export"]
+TYPE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
+
+
+class ProfileConfig(BaseModel):
+    """Options every profile has. A type's ``config_model`` extends this class."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    process_batch_size: int = Field(100, ge=1, le=10_000)
+    """Entities handled per batch (one claim, one round of API calls, one commit)."""
+    enable_history: bool = True
+    """Keep a per-entity history row for every entity each run touches."""
+
+
+@dataclass(frozen=True)
+class ProfileType:
+    type_id: str
+    entity: str
+    direction: Direction
+    label: str
+    config_model: type[ProfileConfig]
+    pipeline: Pipeline
+    description: str = ""
+    queue_backed: bool = True
+    """Whether runs drain this type's rows in the coalescing queue."""
+    max_attempts: int | None = None
+    """Overrides the queue's max_attempts for this type (e.g. order export: 3)."""
+    open_resources: ResourceFactory | None = None
+    """Opens what the stages need for a run (API clients...); they find it in ``ctx.extras``."""
+
+    def __post_init__(self) -> None:
+        if not TYPE_ID_PATTERN.match(self.type_id):
+            raise ValueError(f"invalid profile type id {self.type_id!r}")
+        if self.direction not in ("import", "export"):
+            raise ValueError(f"invalid direction {self.direction!r}")
+
+
+class ProfileRegistry:
+    def __init__(self) -> None:
+        self._types: dict[str, ProfileType] = {}
+
+    def register(self, profile_type: ProfileType) -> None:
+        if profile_type.type_id in self._types:
+            raise ValueError(f"profile type {profile_type.type_id} is registered twice")
+        self._types[profile_type.type_id] = profile_type
+
+    def find(self, type_id: str) -> ProfileType | None:
+        return self._types.get(type_id)
+
+    def get(self, type_id: str) -> ProfileType:
+        found = self._types.get(type_id)
+        if found is None:
+            known = ", ".join(sorted(self._types)) or "none"
+            raise NotFoundError(f"unknown profile type '{type_id}' (available: {known})")
+        return found
+
+    def all(self) -> list[ProfileType]:
+        return [self._types[key] for key in sorted(self._types)]
+
+    def __contains__(self, type_id: object) -> bool:
+        return type_id in self._types
+
+    def __len__(self) -> int:
+        return len(self._types)

@@ -1,0 +1,78 @@
+"""The error taxonomy.
+
+Two families share one base class:
+
+* operator errors (bad settings, unknown profile, a conflict) carry a message meant for a person
+  and an exit code for the CLI;
+* sync errors classify what went wrong talking to a remote system, so the engine knows whether to
+  retry a queue row, wait for the rate limit, log in again or give up (the Singer SDK's retriable
+  versus fatal split).
+"""
+
+from __future__ import annotations
+
+
+class PlentysyncError(Exception):
+    """Base of every error plentysync raises on purpose. The message is shown to the operator."""
+
+    exit_code: int = 1
+
+
+class ConfigError(PlentysyncError):
+    """A setting, a profile configuration or a file given on the command line is wrong."""
+
+    exit_code = 2
+
+
+class UsageError(PlentysyncError):
+    """The command was called in a way that cannot work (missing scope, no confirmation...)."""
+
+    exit_code = 2
+
+
+class NotFoundError(PlentysyncError):
+    """A profile, queue row, run or connection that was asked for does not exist."""
+
+
+class ConflictError(PlentysyncError):
+    """The request clashes with the current state (duplicate profile type, profile already running)."""
+
+
+class SchemaError(PlentysyncError):
+    """The state database is not at the schema revision this version of plentysync needs."""
+
+
+class CredentialsError(PlentysyncError):
+    """Stored credentials cannot be decrypted or are missing."""
+
+
+class SyncError(PlentysyncError):
+    """Something went wrong while synchronising; subclasses say what the engine should do about it."""
+
+    retryable: bool = False
+
+
+class RetryableError(SyncError):
+    """A transient failure (timeout, 5xx, dropped connection): try the same work again later."""
+
+    retryable = True
+
+
+class RateLimitedError(RetryableError):
+    """The remote API's budget is spent; wait ``retry_after`` seconds before the next call."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthExpiredError(RetryableError):
+    """The access token expired or was revoked: log in again, then retry."""
+
+
+class RemoteValidationError(SyncError):
+    """The remote system rejected the data (HTTP 400/422): retrying the same payload cannot help."""
+
+
+class FatalError(SyncError):
+    """A failure that stops the whole run (wrong credentials, missing permission, broken config)."""

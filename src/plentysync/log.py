@@ -1,0 +1,117 @@
+"""Structured logging: structlog on top of stdlib logging, JSON lines to a daily-rotated file, short
+lines on stderr. A processor redacts secrets by key name before anything is rendered."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+SENSITIVE_KEY = re.compile(
+    r"pass(word|wd)?|secret|token|authori[sz]ation|api[-_]?key|cookie|credential|signature|private",
+    re.IGNORECASE,
+)
+REDACTED = "***"
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)@", re.IGNORECASE)
+
+
+def redact(value: Any, key: str | None = None) -> Any:
+    """Return ``value`` with every entry under a sensitive key replaced, recursively, and passwords
+    in URLs masked."""
+    if key is not None and SENSITIVE_KEY.search(key):
+        return REDACTED
+    if isinstance(value, Mapping):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact(v) for v in value)
+    if isinstance(value, str) and "://" in value:
+        return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", value)
+    return value
+
+
+def redact_processor(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        event_dict[key] = redact(event_dict[key], key)
+    return event_dict
+
+
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    redact_processor,
+]
+
+
+def configure_logging(log_dir: Path | None, *, file_level: str = "INFO", console_level: str = "WARNING") -> None:
+    """Send all logs (plentysync's, SQLAlchemy's, httpx2's) through structlog's processors.
+
+    ``log_dir=None`` disables the file (used by tests and read-only commands that cannot write)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_plentysync", False):
+            root.removeHandler(handler)
+            handler.close()
+
+    console = logging.StreamHandler()
+    console.setLevel(console_level)
+    console.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=_SHARED,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.dev.ConsoleRenderer(colors=False),
+            ],
+        )
+    )
+    console._plentysync = True  # type: ignore[attr-defined]
+    root.addHandler(console)
+    levels = [logging.getLevelName(console_level)]
+
+    if log_dir is not None:
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            file_handler: logging.Handler = logging.handlers.TimedRotatingFileHandler(
+                log_dir / "plentysync.log",
+                when="midnight",
+                backupCount=7,
+                encoding="utf-8",
+                utc=True,
+            )
+        except OSError as exc:
+            logging.getLogger(__name__).warning("log file disabled: %s", exc)
+        else:
+            file_handler.setLevel(file_level)
+            file_handler.setFormatter(
+                structlog.stdlib.ProcessorFormatter(
+                    foreign_pre_chain=_SHARED,
+                    processors=[
+                        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        structlog.processors.dict_tracebacks,
+                        structlog.processors.JSONRenderer(),
+                    ],
+                )
+            )
+            file_handler._plentysync = True  # type: ignore[attr-defined]
+            root.addHandler(file_handler)
+            levels.append(logging.getLevelName(file_level))
+
+    root.setLevel(min(levels))
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    structlog.configure(
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
+    return logger

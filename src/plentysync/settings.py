@@ -1,0 +1,234 @@
+"""Settings: a TOML file (``plentysync.toml``) overlaid by ``PLENTYSYNC_*`` environment variables.
+
+Precedence, highest first: environment, settings file, built-in defaults. Nested sections use ``__``
+in variable names (``PLENTYSYNC_QUEUE__LEASE_SECONDS=600``). Every problem becomes one
+:class:`~plentysync.errors.ConfigError` line naming the setting and where its value came from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from plentysync.db.urls import normalize_database_url
+from plentysync.errors import ConfigError
+
+ENV_PREFIX = "PLENTYSYNC_"
+CONFIG_ENV = "PLENTYSYNC_CONFIG"
+DEFAULT_CONFIG_NAME = "plentysync.toml"
+_PATH_KEYS = ("data_dir", "log_dir")
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/plentysync``, else ``~/.local/share/plentysync``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "plentysync"
+
+
+class QueueSettings(BaseModel):
+    """How queue rows are claimed and retried (all profiles; a profile type may lower max_attempts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lease_seconds: int = Field(300, ge=5, le=86_400)
+    """How long a claimed row stays reserved for a worker before another may take it over."""
+    max_attempts: int = Field(5, ge=1, le=100)
+    """Attempts before a failing row goes to status ``error`` and waits for an operator."""
+    backoff_base_seconds: float = Field(30.0, ge=0)
+    """Wait after the first failed attempt; doubles with every further attempt."""
+    backoff_max_seconds: float = Field(3600.0, ge=0)
+    """Upper bound of the wait between attempts."""
+
+
+class ScheduleSettings(BaseModel):
+    """Cron bookkeeping, named after Magento's ``cron_schedule`` options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schedule_ahead_for_minutes: int = Field(20, ge=1, le=1440)
+    """How far ahead pending schedule jobs are written."""
+    schedule_lifetime_minutes: int = Field(15, ge=1, le=1440)
+    """A job not started this long after its time is marked ``missed``."""
+    history_success_lifetime_minutes: int = Field(1440, ge=1)
+    """How long finished (success) schedule jobs are kept."""
+    history_failure_lifetime_minutes: int = Field(4320, ge=1)
+    """How long error and missed schedule jobs are kept."""
+
+
+class Settings(BaseSettings):
+    """All settings of a plentysync installation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    """Where the SQLite database, logs, the generated secret key and sandbox state live."""
+    database_url: str | None = None
+    """State database. Default: ``sqlite:///<data_dir>/plentysync.db``."""
+    log_dir: Path | None = None
+    """Log files. Default: ``<data_dir>/logs``."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Lowest level written to the log file."""
+    secret_key: SecretStr | None = None
+    """Fernet key that encrypts credentials stored in the database. Default: ``<data_dir>/secret.key``,
+    created on first use."""
+    secret_key_fallbacks: list[SecretStr] = Field(default_factory=list)
+    """Older keys, still accepted for decryption while ``plentysync db rotate-secrets`` re-encrypts."""
+    history_lifetime_days: int = Field(30, ge=1, le=3650)
+    """Run history older than this is deleted by ``profile history clean`` and the worker."""
+    broker_url: str | None = None
+    """RabbitMQ URL for fast pushes (optional; the database queue works without it)."""
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+
+    # Filled by load_settings(); not a setting.
+    source_file: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        return normalize_database_url(value).render_as_string(hide_password=False)
+
+    @field_validator("data_dir", "log_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser().absolute()
+
+    @field_validator("secret_key_fallbacks", mode="before")
+    @classmethod
+    def _split_fallbacks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The settings file arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'plentysync.db'}"
+
+    @property
+    def effective_log_dir(self) -> Path:
+        return self.log_dir or self.data_dir / "logs"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+
+def resolve_config_path(explicit: Path | None, env: Mapping[str, str]) -> tuple[Path | None, bool]:
+    """Return (path, required). An explicit or env-named file must exist; the default may not."""
+    if explicit is not None:
+        return explicit, True
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]), True
+    default = Path.cwd() / DEFAULT_CONFIG_NAME
+    return (default, False) if default.exists() else (None, False)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"settings file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"settings file {path} cannot be read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from None
+    base = path.parent.resolve()
+    for key in _PATH_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            data[key] = str(base / value)
+        elif isinstance(value, str):
+            data[key] = str(Path(value).expanduser())
+    return data
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Load settings from ``config_file`` (or ``$PLENTYSYNC_CONFIG``, or ``./plentysync.toml``) and the
+    environment. Raises :class:`ConfigError` with one line per problem."""
+    path, required = resolve_config_path(config_file, os.environ)
+    data: dict[str, Any] = {}
+    if path is not None and (required or path.exists()):
+        data = read_config_file(path)
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, data, path, os.environ)) from None
+    settings.source_file = path
+    return settings
+
+
+def format_validation_error(
+    exc: ValidationError,
+    data: Mapping[str, Any],
+    path: Path | None,
+    env: Mapping[str, str],
+) -> str:
+    """One line per problem: where the value came from, the setting's name and what is wrong."""
+    lines = []
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
+        name = ".".join(loc) or "(settings)"
+        env_name = ENV_PREFIX + "__".join(part.upper() for part in loc)
+        if env_name in env:
+            source = f"environment variable {env_name}"
+        elif _in_mapping(data, loc) or err["type"] == "extra_forbidden":
+            source = f"settings file {path}"
+        else:
+            source = "default"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown setting '{name}'")
+            continue
+        message = err["msg"]
+        if not any(word in name for word in ("secret", "password", "url")) and "input" in err:
+            message += f" (got {err['input']!r})"
+        lines.append(f"{source}: setting '{name}': {message}")
+    return "; ".join(lines)
+
+
+def _in_mapping(data: Mapping[str, Any], loc: list[str]) -> bool:
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
