@@ -11,22 +11,50 @@ corrected by the measured offset to the database server's clock.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from plentysync.clock import OffsetClock
 from plentysync.db.urls import normalize_database_url, redact_url
 
 Backend = Literal["sqlite", "postgresql", "mariadb"]
+T = TypeVar("T")
 _READ_ONLY = "plentysync_read_only"
+_PG_RETRY = {"40P01", "40001"}  # deadlock detected, serialization failure
+_MYSQL_RETRY = {1213, 1205}  # deadlock found, lock wait timeout
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error means "two transactions collided, run it again": a deadlock, a
+    serialization failure, a lock wait that timed out, SQLite's busy database."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _PG_RETRY:
+        return True
+    args = getattr(orig, "args", ())
+    if args and args[0] in _MYSQL_RETRY:
+        return True
+    return "database is locked" in str(orig)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    rowcount: int
+    rows: list[Any]
+    inserted_primary_key: tuple[Any, ...] | None
 
 
 class Database:
@@ -61,6 +89,33 @@ class Database:
         """A write transaction, committed on success and rolled back on error."""
         async with self.engine.begin() as conn:
             yield conn
+
+    async def transact(self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 8) -> T:
+        """Run ``work`` in a write transaction, again (after a short random pause) if it collided
+        with a concurrent one. Deadlocks are normal between multi-row writes of busy workers; the
+        database rolls one side back, and this runs it again. ``work`` must be safe to repeat."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.begin() as conn:
+                    return await work(conn)
+            except DBAPIError as exc:
+                if attempt == attempts or not is_transient(exc):
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    async def write(self, statement: Any, parameters: Any = None) -> WriteResult:
+        """Execute one statement in its own write transaction (retried on a collision)."""
+
+        async def work(conn: AsyncConnection) -> WriteResult:
+            result = await conn.execute(statement, parameters)
+            rows = list(result.all()) if result.returns_rows else []
+            key = None
+            if not result.returns_rows and getattr(result.context, "isinsert", False) and parameters is None:
+                key = result.inserted_primary_key
+            return WriteResult(result.rowcount, rows, tuple(key) if key is not None else None)
+
+        return await self.transact(work)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -45,6 +45,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plentysync.clock import Clock
 from plentysync.db import Backend, Database
@@ -295,7 +296,7 @@ class CoalescingQueue:
         enqueue holds no long lock; a failure part-way leaves the earlier chunks queued."""
         validate_reason(reason)
         counts = Counter(validate_keys(keys))
-        distinct = list(counts)
+        distinct = sorted(counts)  # one lock order for every writer: concurrent enqueues cannot deadlock
         inserted = updated = 0
         b = self.db.backend
         for chunk in _chunks(distinct, self.chunk_size):
@@ -319,9 +320,7 @@ class CoalescingQueue:
             stmt = upsert(b, t, rows, ["profile_type", "entity_key"], _coalesce(b)).returning(
                 t.c.entity_key, t.c.version
             )
-            async with self.db.begin() as conn:
-                result = (await conn.execute(stmt)).all()
-            for key, version in result:
+            for key, version in (await self.db.write(stmt)).rows:
                 if version == counts[key]:
                     inserted += 1
                 else:
@@ -359,8 +358,7 @@ class CoalescingQueue:
                 ),
             )
         )
-        async with self.db.begin() as conn:
-            count = (await conn.execute(stmt)).rowcount
+        count = (await self.db.write(stmt)).rowcount
         self._last_recovery = now
         if count:
             log.warning("queue.leases_recovered", rows=count, profile_type=profile_type)
@@ -409,13 +407,7 @@ class CoalescingQueue:
         return claimed
 
     async def _claim_some(
-        self,
-        profile_type: str,
-        owner: str,
-        limit: int,
-        where: list[Any],
-        now: datetime,
-        lease: timedelta,
+        self, profile_type: str, owner: str, limit: int, where: list[Any], now: datetime, lease: timedelta
     ) -> list[ClaimedItem]:
         query: Select[Any] = (
             select(
@@ -431,22 +423,24 @@ class CoalescingQueue:
             .order_by(t.c.priority, t.c.id)
             .limit(limit)
         )
-        async with self.db.begin() as conn:
+
+        async def work(conn: AsyncConnection) -> list[Any]:
             rows = (await conn.execute(lock_skip_locked(self.db.backend, query))).all()
-            if not rows:
-                return []
-            await conn.execute(
-                update(t)
-                .where(t.c.id.in_([row.id for row in rows]))
-                .values(
-                    status=QueueStatus.PROCESSING.value,
-                    lease_owner=owner,
-                    lease_expires_at=now + lease,
-                    claimed_version=t.c.version,
-                    attempts=t.c.attempts + 1,
-                    updated_at=now,
+            if rows:
+                await conn.execute(
+                    update(t)
+                    .where(t.c.id.in_([row.id for row in rows]))
+                    .values(
+                        status=QueueStatus.PROCESSING.value,
+                        lease_owner=owner,
+                        lease_expires_at=now + lease,
+                        claimed_version=t.c.version,
+                        attempts=t.c.attempts + 1,
+                        updated_at=now,
+                    )
                 )
-            )
+            return list(rows)
+
         return [
             ClaimedItem(
                 id=row.id,
@@ -459,7 +453,7 @@ class CoalescingQueue:
                 metadata=row.metadata,
                 previous_message=row.message,
             )
-            for row in rows
+            for row in await self.db.transact(work)
         ]
 
     async def extend_lease(self, owner: str, items: Sequence[ClaimedItem], seconds: float | None = None) -> int:
@@ -468,27 +462,16 @@ class CoalescingQueue:
             return 0
         until = self.clock.now() + timedelta(seconds=seconds if seconds is not None else self.policy.lease_seconds)
         total = 0
-        async with self.db.begin() as conn:
-            for chunk in _chunks([item.id for item in items], self.chunk_size):
-                stmt = (
-                    update(t)
-                    .where(
-                        t.c.id.in_(chunk),
-                        t.c.lease_owner == owner,
-                        t.c.status == QueueStatus.PROCESSING.value,
-                    )
-                    .values(lease_expires_at=until)
-                )
-                total += (await conn.execute(stmt)).rowcount
+        for chunk in _chunks(sorted(item.id for item in items), self.chunk_size):
+            stmt = (
+                update(t)
+                .where(t.c.id.in_(chunk), t.c.lease_owner == owner, t.c.status == QueueStatus.PROCESSING.value)
+                .values(lease_expires_at=until)
+            )
+            total += (await self.db.write(stmt)).rowcount
         return total
 
-    async def finish(
-        self,
-        owner: str,
-        outcomes: Sequence[Outcome],
-        *,
-        max_attempts: int | None = None,
-    ) -> FinishResult:
+    async def finish(self, owner: str, outcomes: Sequence[Outcome], *, max_attempts: int | None = None) -> FinishResult:
         """Record the outcome of claimed rows, in one transaction.
 
         A row whose version changed since it was claimed goes back to pending instead (its metadata
@@ -505,9 +488,17 @@ class CoalescingQueue:
                 result.retrying += 1
             elif status == QueueStatus.ERROR:
                 result.gave_up += 1
-        ids = [outcome.item.id for outcome in outcomes]
-        with_metadata = [{"row_id": o.item.id, "new_metadata": o.metadata} for o in outcomes if o.metadata is not None]
-        async with self.db.begin() as conn:
+        ids = sorted(outcome.item.id for outcome in outcomes)
+        with_metadata = sorted(
+            ({"row_id": o.item.id, "new_metadata": o.metadata} for o in outcomes if o.metadata is not None),
+            key=lambda params: int(params["row_id"]),  # type: ignore[call-overload]
+        )
+
+        async def work(conn: AsyncConnection) -> tuple[int, int]:
+            # Lock our rows in id order first: every writer that touches several rows then queues up
+            # in the same order, which keeps deadlocks rare (and transact() retries the rest).
+            if self.db.backend != "sqlite":
+                await conn.execute(select(t.c.id).where(t.c.id.in_(ids)).order_by(t.c.id).with_for_update())
             if with_metadata:
                 await conn.execute(
                     update(t)
@@ -520,11 +511,7 @@ class CoalescingQueue:
                 for chunk in _chunks(group_ids, self.chunk_size):
                     stmt = (
                         update(t)
-                        .where(
-                            t.c.id.in_(chunk),
-                            t.c.lease_owner == owner,
-                            t.c.version == t.c.claimed_version,
-                        )
+                        .where(t.c.id.in_(chunk), t.c.lease_owner == owner, t.c.version == t.c.claimed_version)
                         .values(
                             status=status,
                             message=message,
@@ -554,9 +541,10 @@ class CoalescingQueue:
                     )
                 )
                 requeued += (await conn.execute(stmt)).rowcount
-        result.finished = finished
-        result.requeued = requeued
-        result.lost = len(ids) - finished - requeued
+            return finished, requeued
+
+        result.finished, result.requeued = await self.db.transact(work)
+        result.lost = len(ids) - result.finished - result.requeued
         if result.lost:
             log.warning("queue.finish_lost_rows", owner=owner, rows=result.lost)
         return result
@@ -568,19 +556,11 @@ class CoalescingQueue:
             return QueueStatus.ERROR.value, outcome.message, now
         attempts = outcome.item.attempts
         if attempts >= max_attempts:
-            return (
-                QueueStatus.ERROR.value,
-                f"gave up after {attempts} attempts: {outcome.message}",
-                now,
-            )
+            return QueueStatus.ERROR.value, f"gave up after {attempts} attempts: {outcome.message}", now
         wait = self.policy.backoff(attempts)
         if outcome.retry_after is not None:
             wait = max(wait, timedelta(seconds=outcome.retry_after))
-        return (
-            QueueStatus.PENDING.value,
-            f"attempt {attempts} failed, retrying: {outcome.message}",
-            now + wait,
-        )
+        return QueueStatus.PENDING.value, f"attempt {attempts} failed, retrying: {outcome.message}", now + wait
 
     async def release(
         self,
@@ -594,22 +574,21 @@ class CoalescingQueue:
         if not items:
             return 0
         now = self.clock.now()
+        values: dict[str, Any] = {
+            "status": QueueStatus.PENDING.value,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "next_attempt_at": now,
+            "updated_at": now,
+        }
+        if message is not None:
+            values["message"] = message
+        if not count_attempt:
+            values["attempts"] = case((t.c.attempts > 0, t.c.attempts - 1), else_=0)
         total = 0
-        async with self.db.begin() as conn:
-            for chunk in _chunks([item.id for item in items], self.chunk_size):
-                values: dict[str, Any] = {
-                    "status": QueueStatus.PENDING.value,
-                    "lease_owner": None,
-                    "lease_expires_at": None,
-                    "next_attempt_at": now,
-                    "updated_at": now,
-                }
-                if message is not None:
-                    values["message"] = message
-                if not count_attempt:
-                    values["attempts"] = case((t.c.attempts > 0, t.c.attempts - 1), else_=0)
-                stmt = update(t).where(t.c.id.in_(chunk), t.c.lease_owner == owner).values(**values)
-                total += (await conn.execute(stmt)).rowcount
+        for chunk in _chunks(sorted(item.id for item in items), self.chunk_size):
+            stmt = update(t).where(t.c.id.in_(chunk), t.c.lease_owner == owner).values(**values)
+            total += (await self.db.write(stmt)).rowcount
         return total
 
     # -- operating -------------------------------------------------------------------------------
@@ -633,8 +612,7 @@ class CoalescingQueue:
                     updated_at=now,
                 )
             )
-            async with self.db.begin() as conn:
-                total += (await conn.execute(stmt)).rowcount
+            total += (await self.db.write(stmt)).rowcount
         return total
 
     def _purge_conditions(
@@ -682,11 +660,11 @@ class CoalescingQueue:
                     total += (await conn.execute(select(func.count()).select_from(t).where(*cond))).scalar_one()
                 continue
             while True:
-                async with self.db.begin() as conn:
+                async with self.db.read() as conn:
                     found = (await conn.execute(select(t.c.id).where(*cond).limit(self.chunk_size))).scalars().all()
-                    if not found:
-                        break
-                    total += (await conn.execute(delete(t).where(t.c.id.in_(found)))).rowcount
+                if not found:
+                    break
+                total += (await self.db.write(delete(t).where(t.c.id.in_(sorted(found))))).rowcount
                 if len(found) < self.chunk_size:
                     break
         return total
