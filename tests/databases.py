@@ -60,7 +60,7 @@ def server_database(backend: str) -> Iterator[DatabaseUnderTest]:
         engine = create_engine(admin, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "service missing"
+    except Exception as exc:
         unavailable(f"{backend} is not reachable at {make_url(admin).render_as_string(hide_password=True)}: {exc}")
     url = make_url(admin).set(database=name)
     url = url.set(drivername={"postgresql": "postgresql+psycopg", "mariadb": "mariadb+aiomysql"}[backend])

@@ -16,7 +16,6 @@ from plentysync.engine.queue import (
     CoalescingQueue,
     Outcome,
     QueuePolicy,
-    QueueStatus,
 )
 from plentysync.errors import UsageError
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import delete, select
 
@@ -116,7 +118,7 @@ def make_machine(url: str) -> type[RuleBasedStateMachine]:
                 claims = [
                     self.queue.claim(T, owner=f"r{self.round}-w{n}", limit=limit) for n, limit in enumerate(limits)
                 ]
-                others = [self._enqueue(keys) for keys in enqueues]
+                others: list[Coroutine[Any, Any, Any]] = [self._enqueue(keys) for keys in enqueues]
                 others += [self._finish_one(item, s) for item, s in zip(to_finish, statuses, strict=True)]
                 return await asyncio.gather(*claims, *others, return_exceptions=True)
 
@@ -183,11 +185,13 @@ def make_machine(url: str) -> type[RuleBasedStateMachine]:
                     ),
                     return_exceptions=True,
                 )
+                claimed: list[list[ClaimedItem]] = []
                 for batch in batches:
                     if isinstance(batch, BaseException):
                         raise batch
-                self._check_claims(list(batches), set())
-                items = [item for batch in batches for item in batch]
+                    claimed.append(batch)
+                self._check_claims(claimed, set())
+                items = [item for batch in claimed for item in batch]
                 if not items:
                     break
                 for item in items:
