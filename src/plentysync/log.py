@@ -34,6 +34,21 @@ def redact(value: Any, key: str | None = None) -> Any:
     return value
 
 
+class _NoTracebacks(logging.Filter):
+    """Keeps records that carry a traceback off the terminal: the CLI reports those as one line
+    and the traceback goes to the log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.exc_info
+
+
+_log_file: Path | None = None
+
+
+def current_log_file() -> Path | None:
+    return _log_file
+
+
 def redact_processor(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         event_dict[key] = redact(event_dict[key], key)
@@ -53,6 +68,8 @@ def configure_logging(log_dir: Path | None, *, file_level: str = "INFO", console
     """Send all logs (plentysync's, SQLAlchemy's, httpx2's) through structlog's processors.
 
     ``log_dir=None`` disables the file (used by tests and read-only commands that cannot write)."""
+    global _log_file
+    _log_file = None
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_plentysync", False):
@@ -70,6 +87,7 @@ def configure_logging(log_dir: Path | None, *, file_level: str = "INFO", console
             ],
         )
     )
+    console.addFilter(_NoTracebacks())
     console._plentysync = True  # type: ignore[attr-defined]
     root.addHandler(console)
     levels = [logging.getLevelName(console_level)]
@@ -100,6 +118,7 @@ def configure_logging(log_dir: Path | None, *, file_level: str = "INFO", console
             )
             file_handler._plentysync = True  # type: ignore[attr-defined]
             root.addHandler(file_handler)
+            _log_file = log_dir / "plentysync.log"
             levels.append(logging.getLevelName(file_level))
 
     root.setLevel(min(levels))

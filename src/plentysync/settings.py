@@ -11,7 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -23,8 +23,10 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from plentysync.db.urls import normalize_database_url
@@ -93,8 +95,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     """Fernet key that encrypts credentials stored in the database. Default: ``<data_dir>/secret.key``,
     created on first use."""
-    secret_key_fallbacks: list[SecretStr] = Field(default_factory=list)
-    """Older keys, still accepted for decryption while ``plentysync db rotate-secrets`` re-encrypts."""
+    secret_key_fallbacks: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    """Older keys, still accepted for decryption while ``plentysync db rotate-secrets`` re-encrypts
+    (comma-separated in the environment)."""
     history_lifetime_days: int = Field(30, ge=1, le=3650)
     """Run history older than this is deleted by ``profile history clean`` and the worker."""
     broker_url: str | None = None
@@ -193,6 +196,9 @@ def load_settings(config_file: Path | None = None) -> Settings:
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, data, path, os.environ)) from None
+    except SettingsError as exc:
+        # e.g. a nested section given as malformed JSON in one PLENTYSYNC_* variable
+        raise ConfigError(f"environment: {exc}") from None
     settings.source_file = path
     return settings
 

@@ -82,7 +82,8 @@ async def test_large_enqueue_is_chunked_and_complete(db: Database, queue: Coales
 
 
 async def test_claim_takes_urgent_first_then_oldest(queue: CoalescingQueue) -> None:
-    await queue.enqueue(T, ["old", "mid"], reason="manual")
+    await queue.enqueue(T, ["old"], reason="manual")
+    await queue.enqueue(T, ["mid"], reason="manual")
     await queue.enqueue(T, ["new"], reason="webhook", priority=PRIORITY_URGENT)
     claimed = await queue.claim(T, owner="w1", limit=2)
     assert [c.entity_key for c in claimed] == ["new", "old"]

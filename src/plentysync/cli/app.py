@@ -1,22 +1,25 @@
 """The ``plentysync`` command: wiring of the command groups and the error handling every command shares.
 
+Set PLENTYSYNC_DEBUG=1 to see the traceback of an internal error on the terminal.
+
 Exit codes: 0 success; 1 failure; 2 bad usage, settings or configuration; 3 a run finished with
 some entities failed; 70 internal error (details in the log file); 130 interrupted.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from cyclopts import App, CycloptsError
+from cyclopts import App, CycloptsError, Parameter
 
 from plentysync import __version__
 from plentysync.cli import cron, db, demo, profile, queue
 from plentysync.cli.output import err_console, print_json
 from plentysync.errors import PlentysyncError
-from plentysync.log import get_logger
+from plentysync.log import configure_logging, current_log_file, get_logger
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
@@ -25,6 +28,8 @@ app = App(
     name="plentysync",
     help="Keeps a Magento 2 shop and a PlentyONE ERP in sync. Every command takes --help and --json.",
     version=__version__,
+    # flags are switched on by naming them; no --no-x / --empty-x twins cluttering --help
+    default_parameter=Parameter(negative=(), negative_iterable=()),
 )
 app.command(profile.app)
 app.command(queue.app)
@@ -44,6 +49,7 @@ def _fail(message: str, code: int, as_json: bool) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     tokens = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in tokens
+    configure_logging(None)  # until the settings name the log directory: warnings to stderr only
     try:
         result = app(tokens, exit_on_error=False, print_error=False, result_action="return_value")
     except CycloptsError as exc:
@@ -53,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_INTERRUPTED, as_json)
     except Exception as exc:
+        if os.environ.get("PLENTYSYNC_DEBUG"):
+            raise
         get_logger(__name__).exception("cli.internal_error")
-        _fail(f"internal error: {type(exc).__name__}: {exc} (the log file has the details)", EXIT_INTERNAL, as_json)
+        log_file = current_log_file()
+        where = f"traceback in {log_file}" if log_file else "rerun with PLENTYSYNC_DEBUG=1 for the traceback"
+        _fail(f"internal error: {type(exc).__name__}: {exc} ({where})", EXIT_INTERNAL, as_json)
     sys.exit(result if isinstance(result, int) else 0)

@@ -22,7 +22,7 @@ from plentysync.sync import register_all
 @Parameter(name="*")
 @dataclass(frozen=True)
 class Common:
-    json: Annotated[bool, Parameter(negative=())] = False
+    json: bool = False
     """Print JSON for scripts instead of tables."""
     config: Annotated[Path | None, Parameter(env_var="PLENTYSYNC_CONFIG")] = None
     """Settings file (default: ./plentysync.toml if present)."""

@@ -3,23 +3,21 @@ a long-running worker takes over)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import asdict
+from typing import Any
 
-from cyclopts import App, Parameter
+from cyclopts import App
 
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import console, emit, fmt_time, styled, table
-from plentysync.engine.lifecycle import RunStatus
 from plentysync.engine.runner import ProfileRunner, default_owner
-from plentysync.errors import PlentysyncError
-from plentysync.log import get_logger
+from plentysync.engine.scheduler import run_due_jobs
 
 app = App(name="cron", help="Scheduled runs: plan schedule jobs and run the due ones.")
-log = get_logger(__name__)
 
 
 @app.command(name="run")
-async def cron_run(*, dry_run: Annotated[bool, Parameter(negative=())] = False, common: Common = Common()) -> int:
+async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
     """Plan schedule jobs ahead, mark missed ones, and run every profile whose job is due.
 
     Safe to call from several hosts at once: each due job is claimed by exactly one caller.
@@ -30,55 +28,32 @@ async def cron_run(*, dry_run: Annotated[bool, Parameter(negative=())] = False, 
     Parameters
     ----------
     dry_run
-        Only plan jobs and list what is due; run nothing.
+        List the planned jobs that are due now; plan and run nothing.
     """
     owner = default_owner()
     results: list[dict[str, Any]] = []
     async with open_engine(common) as engine:
         if dry_run:
-            planned = await engine.schedules.plan()
             due = [
                 j
                 for j in await engine.schedules.jobs(limit=1000, statuses=["pending"])
                 if j.scheduled_at <= engine.clock.now()
             ]
-            data: dict[str, Any] = {"dry_run": True, "planned": planned, "due": due}
+            data: dict[str, Any] = {"dry_run": True, "due": due}
         else:
-            tick = await engine.schedules.tick(owner)
-            runner = ProfileRunner(engine, owner=owner)
-            for job in tick.claimed:
-                try:
-                    report = await runner.run(job.profile_id, trigger="cron")
-                except PlentysyncError as exc:
-                    await engine.schedules.finish(job.id, success=False, message=str(exc))
-                    results.append({"job_id": job.id, "profile": job.job_code, "status": "error", "message": str(exc)})
-                    continue
-                except Exception as exc:
-                    log.exception("cron.run_crashed", job_id=job.id)
-                    await engine.schedules.finish(job.id, success=False, message=f"internal error: {exc}")
-                    raise
-                ok = report.run.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
-                await engine.schedules.finish(job.id, success=ok, message=report.run.message, run_id=report.run.id)
-                results.append(
-                    {
-                        "job_id": job.id,
-                        "profile": job.job_code,
-                        "status": report.run.status,
-                        "run_id": report.run.id,
-                        "message": report.run.message,
-                    }
-                )
+            done = await run_due_jobs(engine, ProfileRunner(engine, owner=owner))
+            results = [asdict(o) for o in done.outcomes]
             data = {
                 "dry_run": False,
-                "planned": tick.planned,
-                "missed": tick.missed,
-                "cleaned": tick.cleaned,
+                "planned": done.tick.planned,
+                "missed": done.tick.missed,
+                "cleaned": done.tick.cleaned,
                 "runs": results,
             }
 
     def human() -> None:
         if dry_run:
-            console.print(f"Planned {data['planned']} schedule jobs; due now: {len(data['due'])}.")
+            console.print(f"Dry run: {len(data['due'])} planned jobs are due now; nothing was run or planned.")
             for job in data["due"]:
                 console.print(f"  {job.job_code} scheduled {fmt_time(job.scheduled_at)}")
             return

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from cyclopts import App, Parameter
+from cyclopts import App
 
 from plentysync.cli.context import Common, open_database
 from plentysync.cli.output import console, emit
@@ -19,7 +17,7 @@ app = App(name="db", help="The state database: schema migrations and encrypted c
 async def db_upgrade(
     *,
     revision: str = "head",
-    dry_run: Annotated[bool, Parameter(negative=())] = False,
+    dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
     """Upgrade the database schema (needed after installing a new version on PostgreSQL/MariaDB;
@@ -78,13 +76,13 @@ async def db_current(*, common: Common = Common()) -> int:
 
 
 @app.command(name="rotate-secrets")
-async def rotate_secrets(*, dry_run: Annotated[bool, Parameter(negative=())] = False, common: Common = Common()) -> int:
+async def rotate_secrets(*, dry_run: bool = False, common: Common = Common()) -> int:
     """Re-encrypt every stored credential with the current secret_key.
 
     To rotate: set the new key as secret_key, move the old one to secret_key_fallbacks, run this,
     then drop the old key.
 
-    Example: PLENTYSYNC_SECRET_KEY=<new> PLENTYSYNC_SECRET_KEY_FALLBACKS=<old> plentysync db rotate-secrets
+    Example: PLENTYSYNC_SECRET_KEY=$NEW_KEY PLENTYSYNC_SECRET_KEY_FALLBACKS=$OLD_KEY plentysync db rotate-secrets
 
     Parameters
     ----------

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from cyclopts import Parameter
+from typing import Any
 
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import RichProgress, console, emit, fmt_time
@@ -18,7 +16,7 @@ from plentysync.sandbox.demo import DEMO_ENTITY, DEMO_TYPE_ID, DemoRemote, demo_
 async def demo(
     *,
     keys: int = 250,
-    fresh: Annotated[bool, Parameter(negative=())] = False,
+    fresh: bool = False,
     common: Common = Common(),
 ) -> int:
     """Watch a sync run end to end on SQLite and the sandbox, with no other setup.
@@ -38,8 +36,8 @@ async def demo(
     fresh
         Start over: forget the demo profile's queue rows, links and simulated remote first.
     """
-    if not 10 <= keys <= 1_000_000:
-        raise UsageError("--keys must be between 10 and 1000000")
+    if not 20 <= keys <= 1_000_000:
+        raise UsageError("--keys must be between 20 and 1000000")
     names = [f"DEMO-{n:05d}" for n in range(1, keys + 1)]
 
     def say(text: str) -> None:

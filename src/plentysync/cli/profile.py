@@ -200,11 +200,11 @@ async def create(
     *,
     type: Annotated[str, Parameter(name=["--type", "-t"])],
     name: str | None = None,
-    enable: Annotated[bool, Parameter(negative=())] = False,
+    enable: bool = False,
     config_file: Annotated[Path | None, Parameter(name="--config-file")] = None,
     cron: str | None = None,
     timezone: str = "UTC",
-    dry_run: Annotated[bool, Parameter(negative=())] = False,
+    dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
     """Create the profile of a type. Entity and direction come from the type and never change.
@@ -305,9 +305,7 @@ async def _set_enabled(profile: str, enabled: bool, dry_run: bool, common: Commo
 
 
 @app.command(name="enable")
-async def enable(
-    profile: str, /, *, dry_run: Annotated[bool, Parameter(negative=())] = False, common: Common = Common()
-) -> int:
+async def enable(profile: str, /, *, dry_run: bool = False, common: Common = Common()) -> int:
     """Enable a profile: its schedule runs it and queue drains process it. Needs a valid configuration.
 
     Example: plentysync profile enable plenty_stock_export
@@ -323,9 +321,7 @@ async def enable(
 
 
 @app.command(name="disable")
-async def disable(
-    profile: str, /, *, dry_run: Annotated[bool, Parameter(negative=())] = False, common: Common = Common()
-) -> int:
+async def disable(profile: str, /, *, dry_run: bool = False, common: Common = Common()) -> int:
     """Disable a profile: no scheduled runs; manual runs need --force. A run in progress finishes.
 
     Example: plentysync profile disable plenty_stock_export
@@ -365,8 +361,8 @@ async def delete(
     profile: str,
     /,
     *,
-    force: Annotated[bool, Parameter(name=["--force", "-f"], negative=())] = False,
-    dry_run: Annotated[bool, Parameter(negative=())] = False,
+    force: Annotated[bool, Parameter(name=["--force", "-f"])] = False,
+    dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
     """Delete a profile with its configuration, schedule and run history.
@@ -472,8 +468,8 @@ async def run(
     key: Annotated[list[str] | None, Parameter(name=["--key", "-k"])] = None,
     limit: int | None = None,
     batch_size: int | None = None,
-    dry_run: Annotated[bool, Parameter(name=["--dry-run", "-d"], negative=())] = False,
-    force: Annotated[bool, Parameter(negative=())] = False,
+    dry_run: Annotated[bool, Parameter(name=["--dry-run", "-d"])] = False,
+    force: bool = False,
     trigger: Literal["manual", "cli"] = "cli",
     verbose: Annotated[int, Parameter(name=["--verbose", "-v"], count=True)] = 0,
     common: Common = Common(),
@@ -533,7 +529,14 @@ async def run(
     return exit_code_for(report.run.status)
 
 
-history_app = App(name="history", help="Run history of profiles, per run and per entity.")
+history_app = App(
+    name="history",
+    help="""Run history: recent runs, the entities of one run, one entity's history; `clean` deletes old runs.
+
+Example: plentysync profile history plenty_stock_export --limit 5
+
+Example: plentysync profile history --run 42 --status error""",
+)
 app.command(history_app)
 
 
@@ -551,6 +554,7 @@ async def history(
     """Show recent runs (of one profile or all), the entities of one run, or one entity's history.
 
     Example: plentysync profile history plenty_stock_export --limit 5
+
     Example: plentysync profile history --run 42 --status error
 
     Parameters
@@ -646,8 +650,8 @@ async def history_clean(
     *,
     days: int | None = None,
     profile: str | None = None,
-    force: Annotated[bool, Parameter(name=["--force", "-f"], negative=())] = False,
-    dry_run: Annotated[bool, Parameter(negative=())] = False,
+    force: Annotated[bool, Parameter(name=["--force", "-f"])] = False,
+    dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
     """Delete run history (runs and their entity rows) older than N days. Runs still going are kept.
@@ -705,7 +709,7 @@ async def config_export(
     *,
     output: Annotated[Path | None, Parameter(name=["--output", "-o"])] = None,
     format: Literal["toml", "json"] | None = None,
-    force: Annotated[bool, Parameter(name=["--force", "-f"], negative=())] = False,
+    force: Annotated[bool, Parameter(name=["--force", "-f"])] = False,
     common: Common = Common(),
 ) -> int:
     """Export a profile's configuration (type, name, schedule, options; never credentials).
@@ -749,7 +753,7 @@ async def config_import(
     /,
     *,
     format: Literal["toml", "json"] | None = None,
-    dry_run: Annotated[bool, Parameter(negative=())] = False,
+    dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
     """Import a configuration file: updates the profile of its type, or creates it (disabled).
@@ -816,12 +820,12 @@ async def schedule(
     *,
     cron: str | None = None,
     timezone: str | None = None,
-    enable: Annotated[bool, Parameter(negative=())] = False,
-    disable: Annotated[bool, Parameter(negative=())] = False,
-    clear: Annotated[bool, Parameter(negative=())] = False,
+    enable: bool = False,
+    disable: bool = False,
+    clear: bool = False,
     next: int = 5,
     jobs: int = 10,
-    dry_run: Annotated[bool, Parameter(negative=())] = False,
+    dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
     """Show or change a profile's schedule: cron expression, time zone, next runs and recent jobs.
@@ -830,6 +834,7 @@ async def schedule(
     right after it, a job in the repeated hour runs once.
 
     Example: plentysync profile schedule plenty_stock_export --cron "*/5 * * * *" --timezone Europe/Berlin
+
     Example: plentysync profile schedule plenty_stock_export --next 10
 
     Parameters

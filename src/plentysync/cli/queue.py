@@ -123,8 +123,8 @@ async def add(
     key: Annotated[list[str] | None, Parameter(name=["--key", "-k"])] = None,
     file: Path | None = None,
     reason: str = "manual",
-    urgent: Annotated[bool, Parameter(negative=())] = False,
-    dry_run: Annotated[bool, Parameter(negative=())] = False,
+    urgent: bool = False,
+    dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
     """Queue entity keys for a profile type (rows already queued are set back to pending).
@@ -178,7 +178,7 @@ async def retry(
     *,
     profile: Annotated[str | None, Parameter(name=["--profile", "-p"])] = None,
     key: Annotated[list[str] | None, Parameter(name=["--key", "-k"])] = None,
-    dry_run: Annotated[bool, Parameter(negative=())] = False,
+    dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
     """Set rows in status error back to pending with a fresh set of attempts ("Reset to Pending").
@@ -239,9 +239,9 @@ async def purge(
     key: Annotated[list[str] | None, Parameter(name=["--key", "-k", "-s"])] = None,
     id: Annotated[list[str] | None, Parameter(name=["--id", "-i"])] = None,
     older_than: Annotated[int | None, Parameter(name=["--older-than", "-o"])] = None,
-    all: Annotated[bool, Parameter(name=["--all", "-a"], negative=())] = False,
-    force: Annotated[bool, Parameter(name=["--force", "-f"], negative=())] = False,
-    dry_run: Annotated[bool, Parameter(negative=())] = False,
+    all: Annotated[bool, Parameter(name=["--all", "-a"])] = False,
+    force: Annotated[bool, Parameter(name=["--force", "-f"])] = False,
+    dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
     """Delete queue rows: by key, by row id, finished rows older than N days, or all of them.
@@ -250,6 +250,7 @@ async def purge(
     rows are work not yet done and are never purged by age. Asks for confirmation unless --force.
 
     Example: plentysync queue purge --profile plenty_stock_export --older-than 30 --force
+
     Example: plentysync queue purge --profile plenty_stock_export -k SKU1,SKU2
 
     Parameters

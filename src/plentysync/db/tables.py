@@ -33,11 +33,14 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-_MYSQL: dict[str, Any] = {
+# InnoDB + utf8mb4 on MariaDB/MySQL; on SQLite AUTOINCREMENT, so ids of deleted rows (a purged queue
+# row, a deleted run) are never handed out again while someone may still refer to them.
+_TABLE_OPTIONS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mariadb_engine": "InnoDB",
     "mariadb_charset": "utf8mb4",
+    "sqlite_autoincrement": True,
 }
 
 
@@ -59,7 +62,7 @@ connection = Table(
     Column("options", Json, nullable=True),
     Column("credentials", Text, nullable=True),
     *_timestamps(),
-    **_MYSQL,
+    **_TABLE_OPTIONS,
 )
 
 # A configured sync job. One per type (seed 001); entity and direction never change.
@@ -84,7 +87,7 @@ profile = Table(
     Column("last_run_status", String(16), nullable=True),
     Column("last_run_at", UTCDateTime(), nullable=True),
     *_timestamps(),
-    **_MYSQL,
+    **_TABLE_OPTIONS,
 )
 
 profile_schedule = Table(
@@ -104,7 +107,7 @@ profile_schedule = Table(
     # schedule jobs have been written up to this time (exclusive)
     Column("planned_until", UTCDateTime(), nullable=True),
     *_timestamps(),
-    **_MYSQL,
+    **_TABLE_OPTIONS,
 )
 
 # Like Magento's cron_schedule: one row per planned execution of a profile's schedule.
@@ -124,7 +127,7 @@ schedule_job = Table(
     Column("message", Text, nullable=True),
     UniqueConstraint("profile_id", "scheduled_at", name="uq_schedule_job_profile_time"),
     Index("ix_schedule_job_status_time", "status", "scheduled_at"),
-    **_MYSQL,
+    **_TABLE_OPTIONS,
 )
 
 # The coalescing queue: one row per (profile type, entity key); see engine/queue.py.
@@ -154,7 +157,7 @@ queue_item = Table(
     Index("ix_queue_item_claim", "profile_type", "status", "priority", "id"),
     Index("ix_queue_item_lease", "status", "lease_expires_at"),
     Index("ix_queue_item_age", "profile_type", "status", "updated_at"),
-    **_MYSQL,
+    **_TABLE_OPTIONS,
 )
 
 profile_run = Table(
@@ -177,7 +180,7 @@ profile_run = Table(
     Column("messages", Json, nullable=True),
     Index("ix_profile_run_profile_started", "profile_id", "started_at"),
     Index("ix_profile_run_started", "started_at"),
-    **_MYSQL,
+    **_TABLE_OPTIONS,
 )
 
 # Per-entity history: what happened to each SKU / order / customer in each run.
@@ -194,7 +197,7 @@ run_entity = Table(
     Index("ix_run_entity_run", "run_id"),
     Index("ix_run_entity_key", "profile_id", "entity_key"),
     Index("ix_run_entity_created", "created_at"),
-    **_MYSQL,
+    **_TABLE_OPTIONS,
 )
 
 # Identity links between the two systems: SKU <-> variation, customer <-> contact, order <-> order...
@@ -211,7 +214,7 @@ entity_link = Table(
     *_timestamps(),
     UniqueConstraint("entity", "magento_key", name="uq_entity_link_magento"),
     Index("ix_entity_link_plenty", "entity", "plenty_key"),
-    **_MYSQL,
+    **_TABLE_OPTIONS,
 )
 
 # Cached reference lists per connection (warehouses, referrers, store views...).
@@ -229,5 +232,5 @@ reference_data = Table(
     Column("payload", Json, nullable=False),
     Column("fetched_at", UTCDateTime(), nullable=False),
     UniqueConstraint("connection_id", "kind", name="uq_reference_data_kind"),
-    **_MYSQL,
+    **_TABLE_OPTIONS,
 )

@@ -2,16 +2,17 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 05:58:17.346894
+Create Date: 2026-11-22
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import mysql, postgresql
 
 import plentysync.db.types
+from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -23,23 +24,12 @@ def upgrade() -> None:
 
     op.create_table(
         "connection",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column(
             "name",
             sa.String(length=64)
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64),
-                "mariadb",
-            )
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64),
-                "mysql",
-            ),
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64), "mariadb")
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64), "mysql"),
             nullable=False,
         ),
         sa.Column("system", sa.String(length=16), nullable=False),
@@ -60,40 +50,24 @@ def upgrade() -> None:
         mariadb_engine="InnoDB",
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "entity_link",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("entity", sa.String(length=32), nullable=False),
         sa.Column(
             "magento_key",
             sa.String(length=255)
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255),
-                "mariadb",
-            )
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255),
-                "mysql",
-            ),
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255), "mariadb")
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255), "mysql"),
             nullable=False,
         ),
         sa.Column(
             "plenty_key",
             sa.String(length=255)
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255),
-                "mariadb",
-            )
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255),
-                "mysql",
-            ),
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255), "mariadb")
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255), "mysql"),
             nullable=False,
         ),
         sa.Column(
@@ -113,29 +87,19 @@ def upgrade() -> None:
         mariadb_engine="InnoDB",
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("entity_link", schema=None) as batch_op:
         batch_op.create_index("ix_entity_link_plenty", ["entity", "plenty_key"], unique=False)
 
     op.create_table(
         "profile",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column(
             "type_id",
             sa.String(length=64)
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64),
-                "mariadb",
-            )
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64),
-                "mysql",
-            ),
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64), "mariadb")
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64), "mysql"),
             nullable=False,
         ),
         sa.Column("name", sa.String(length=255), nullable=False),
@@ -154,16 +118,8 @@ def upgrade() -> None:
         sa.Column("activated_at", plentysync.db.types.UTCDateTime(), nullable=True),
         sa.Column("run_owner", sa.String(length=128), nullable=True),
         sa.Column("run_expires_at", plentysync.db.types.UTCDateTime(), nullable=True),
-        sa.Column(
-            "current_run_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
-        ),
-        sa.Column(
-            "last_run_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
-        ),
+        sa.Column("current_run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("last_run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("last_run_status", sa.String(length=16), nullable=True),
         sa.Column("last_run_at", plentysync.db.types.UTCDateTime(), nullable=True),
         sa.Column("created_at", plentysync.db.types.UTCDateTime(), nullable=False),
@@ -174,39 +130,23 @@ def upgrade() -> None:
         mariadb_engine="InnoDB",
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "queue_item",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column(
             "profile_type",
             sa.String(length=64)
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64),
-                "mariadb",
-            )
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64),
-                "mysql",
-            ),
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64), "mariadb")
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=64), "mysql"),
             nullable=False,
         ),
         sa.Column(
             "entity_key",
             sa.String(length=255)
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255),
-                "mariadb",
-            )
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255),
-                "mysql",
-            ),
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255), "mariadb")
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255), "mysql"),
             nullable=False,
         ),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -216,16 +156,8 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", plentysync.db.types.UTCDateTime(), nullable=False),
         sa.Column("lease_owner", sa.String(length=128), nullable=True),
         sa.Column("lease_expires_at", plentysync.db.types.UTCDateTime(), nullable=True),
-        sa.Column(
-            "version",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
-        sa.Column(
-            "claimed_version",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
-        ),
+        sa.Column("version", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("claimed_version", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column(
             "metadata",
@@ -243,29 +175,17 @@ def upgrade() -> None:
         mariadb_engine="InnoDB",
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("queue_item", schema=None) as batch_op:
         batch_op.create_index("ix_queue_item_age", ["profile_type", "status", "updated_at"], unique=False)
-        batch_op.create_index(
-            "ix_queue_item_claim",
-            ["profile_type", "status", "priority", "id"],
-            unique=False,
-        )
+        batch_op.create_index("ix_queue_item_claim", ["profile_type", "status", "priority", "id"], unique=False)
         batch_op.create_index("ix_queue_item_lease", ["status", "lease_expires_at"], unique=False)
 
     op.create_table(
         "profile_run",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column(
-            "profile_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("profile_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("type_id", sa.String(length=64), nullable=False),
         sa.Column("trigger", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -286,16 +206,14 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.ForeignKeyConstraint(
-            ["profile_id"],
-            ["profile.id"],
-            name=op.f("fk_profile_run_profile_id_profile"),
-            ondelete="CASCADE",
+            ["profile_id"], ["profile.id"], name=op.f("fk_profile_run_profile_id_profile"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_profile_run")),
         mariadb_charset="utf8mb4",
         mariadb_engine="InnoDB",
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("profile_run", schema=None) as batch_op:
         batch_op.create_index("ix_profile_run_profile_started", ["profile_id", "started_at"], unique=False)
@@ -303,17 +221,8 @@ def upgrade() -> None:
 
     op.create_table(
         "profile_schedule",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column(
-            "profile_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("profile_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("cron_expr", sa.String(length=255), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
@@ -321,10 +230,7 @@ def upgrade() -> None:
         sa.Column("created_at", plentysync.db.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", plentysync.db.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["profile_id"],
-            ["profile.id"],
-            name=op.f("fk_profile_schedule_profile_id_profile"),
-            ondelete="CASCADE",
+            ["profile_id"], ["profile.id"], name=op.f("fk_profile_schedule_profile_id_profile"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_profile_schedule")),
         sa.UniqueConstraint("profile_id", name=op.f("uq_profile_schedule_profile_id")),
@@ -332,20 +238,12 @@ def upgrade() -> None:
         mariadb_engine="InnoDB",
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "reference_data",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column(
-            "connection_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("connection_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
         sa.Column(
             "payload",
@@ -367,20 +265,12 @@ def upgrade() -> None:
         mariadb_engine="InnoDB",
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "schedule_job",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column(
-            "profile_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("profile_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("job_code", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("scheduled_at", plentysync.db.types.UTCDateTime(), nullable=False),
@@ -388,17 +278,10 @@ def upgrade() -> None:
         sa.Column("executed_at", plentysync.db.types.UTCDateTime(), nullable=True),
         sa.Column("finished_at", plentysync.db.types.UTCDateTime(), nullable=True),
         sa.Column("owner", sa.String(length=128), nullable=True),
-        sa.Column(
-            "run_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
-        ),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["profile_id"],
-            ["profile.id"],
-            name=op.f("fk_schedule_job_profile_id_profile"),
-            ondelete="CASCADE",
+            ["profile_id"], ["profile.id"], name=op.f("fk_schedule_job_profile_id_profile"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_schedule_job")),
         sa.UniqueConstraint("profile_id", "scheduled_at", name="uq_schedule_job_profile_time"),
@@ -406,55 +289,35 @@ def upgrade() -> None:
         mariadb_engine="InnoDB",
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("schedule_job", schema=None) as batch_op:
         batch_op.create_index("ix_schedule_job_status_time", ["status", "scheduled_at"], unique=False)
 
     op.create_table(
         "run_entity",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column(
-            "run_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
-        sa.Column(
-            "profile_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("profile_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
             "entity_key",
             sa.String(length=255)
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255),
-                "mariadb",
-            )
-            .with_variant(
-                mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255),
-                "mysql",
-            ),
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255), "mariadb")
+            .with_variant(mysql.VARCHAR(charset="utf8mb4", collation="utf8mb4_bin", length=255), "mysql"),
             nullable=False,
         ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("created_at", plentysync.db.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["profile_run.id"],
-            name=op.f("fk_run_entity_run_id_profile_run"),
-            ondelete="CASCADE",
+            ["run_id"], ["profile_run.id"], name=op.f("fk_run_entity_run_id_profile_run"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_run_entity")),
         mariadb_charset="utf8mb4",
         mariadb_engine="InnoDB",
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("run_entity", schema=None) as batch_op:
         batch_op.create_index("ix_run_entity_created", ["created_at"], unique=False)

@@ -1,0 +1,55 @@
+"""One pass of the scheduler: plan schedule jobs, claim the due ones, run their profiles, record
+the outcome on each job. `plentysync cron run` does one pass; the worker will do it in a loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plentysync.engine.lifecycle import RunStatus
+from plentysync.engine.runner import ProfileRunner
+from plentysync.engine.schedule import TickResult
+from plentysync.engine.services import Engine
+from plentysync.errors import PlentysyncError
+from plentysync.log import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job_id: int
+    profile: str
+    status: str
+    """The run's status, or ``error`` when the run could not start."""
+    run_id: int | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class SchedulerPass:
+    tick: TickResult
+    outcomes: list[JobOutcome]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status in (RunStatus.SUCCESS, RunStatus.PARTIAL) for o in self.outcomes)
+
+
+async def run_due_jobs(engine: Engine, runner: ProfileRunner) -> SchedulerPass:
+    tick = await engine.schedules.tick(runner.owner)
+    outcomes: list[JobOutcome] = []
+    for job in tick.claimed:
+        try:
+            report = await runner.run(job.profile_id, trigger="cron")
+        except PlentysyncError as exc:
+            await engine.schedules.finish(job.id, success=False, message=str(exc))
+            outcomes.append(JobOutcome(job.id, job.job_code, "error", None, str(exc)))
+            continue
+        except Exception as exc:
+            log.exception("scheduler.run_crashed", job_id=job.id)
+            await engine.schedules.finish(job.id, success=False, message=f"internal error: {exc}")
+            raise
+        ok = report.run.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
+        await engine.schedules.finish(job.id, success=ok, message=report.run.message, run_id=report.run.id)
+        outcomes.append(JobOutcome(job.id, job.job_code, report.run.status, report.run.id, report.run.message))
+    return SchedulerPass(tick, outcomes)
