@@ -32,24 +32,31 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
+from itertools import islice
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     Select,
+    Text,
     and_,
     bindparam,
     case,
     delete,
     func,
+    or_,
     select,
     type_coerce,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plentysync.clock import Clock
 from plentysync.db import Backend, Database
-from plentysync.db.dialect import least, lock_skip_locked, upsert
+from plentysync.db.dialect import insert as dialect_insert
+from plentysync.db.dialect import least, lock_skip_locked
 from plentysync.db.tables import queue_item as t
 from plentysync.db.types import UTCDateTime
 from plentysync.errors import UsageError
@@ -108,7 +115,8 @@ class EnqueueResult:
     inserted: int
     """New rows."""
     updated: int
-    """Existing rows that were set back to pending (coalesced)."""
+    """Existing rows that were set back to pending (coalesced). A key repeated far apart in one
+    very large call (more than a chunk apart) counts once as inserted and once as updated."""
 
     @property
     def coalesced(self) -> int:
@@ -231,7 +239,8 @@ def _coalesce(
     version change when it finishes and sets it back to pending itself. Any other row becomes pending
     again with fresh attempts. Status goes last (MariaDB evaluates the assignments in order)."""
     in_flight = t.c.status == QueueStatus.PROCESSING.value
-    waiting = t.c.status.in_([QueueStatus.PENDING.value, QueueStatus.PROCESSING.value])
+    # or_() rather than in_(): an IN list would be expanded per call and rule out executemany
+    waiting = or_(t.c.status == QueueStatus.PENDING.value, in_flight)
 
     def assignments(new: Callable[[str], Any]) -> list[tuple[str, Any]]:
         return [
@@ -255,6 +264,51 @@ def _coalesce(
         ]
 
     return assignments
+
+
+@cache
+def _enqueue_statement(backend: Backend) -> Any:
+    """The coalescing upsert, built once per backend, returning (entity_key, version) per row.
+
+    SQLite and MariaDB get it as an executemany (batched by SQLAlchemy's insertmanyvalues).
+    PostgreSQL gets the keys and versions as two arrays and unnests them: one small statement per
+    chunk instead of one with 11 parameters per row, which is 4-5x faster there."""
+    if backend != "postgresql":
+        base = dialect_insert(backend, t)
+        if backend == "mariadb":
+            stmt = base.on_duplicate_key_update(_coalesce(backend)(lambda col: base.inserted[col]))
+        else:
+            stmt = base.on_conflict_do_update(
+                index_elements=["profile_type", "entity_key"],
+                set_=dict(_coalesce(backend)(lambda col: base.excluded[col])),
+            )
+        return stmt.returning(t.c.entity_key, t.c.version)
+    rows = select(
+        func.unnest(bindparam("keys", type_=postgresql.ARRAY(Text))).label("entity_key"),
+        func.unnest(bindparam("versions", type_=postgresql.ARRAY(BigInteger))).label("version"),
+    ).subquery()
+    constant = {name: bindparam(name, type_=t.c[name].type) for name in _CONSTANT_COLUMNS}
+    source = select(*(rows.c[name] if name in rows.c else constant[name] for name in _ENQUEUE_COLUMNS))
+    pg_base = postgresql.insert(t).from_select(list(_ENQUEUE_COLUMNS), source)
+    pg_stmt = pg_base.on_conflict_do_update(
+        index_elements=["profile_type", "entity_key"],
+        set_=dict(_coalesce(backend)(lambda col: pg_base.excluded[col])),
+    )
+    return pg_stmt.returning(t.c.entity_key, t.c.version)
+
+
+_CONSTANT_COLUMNS = (
+    "profile_type",
+    "status",
+    "trigger_reason",
+    "priority",
+    "attempts",
+    "next_attempt_at",
+    "metadata",
+    "created_at",
+    "updated_at",
+)
+_ENQUEUE_COLUMNS = ("entity_key", "version", *_CONSTANT_COLUMNS)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -292,40 +346,41 @@ class CoalescingQueue:
     ) -> EnqueueResult:
         """Put ``keys`` in the queue of ``profile_type`` (or set their rows back to pending).
 
-        ``metadata`` is stored on new rows only. Each chunk of keys commits on its own, so a huge
-        enqueue holds no long lock; a failure part-way leaves the earlier chunks queued."""
+        ``keys`` is read in chunks, so enqueueing a whole catalogue from a generator needs no more
+        memory than one chunk. ``metadata`` is stored on new rows only. Each chunk commits on its
+        own, so a huge enqueue holds no long lock; a failure part-way leaves the earlier chunks
+        queued (enqueueing them again is harmless)."""
         validate_reason(reason)
-        counts = Counter(validate_keys(keys))
-        distinct = sorted(counts)  # one lock order for every writer: concurrent enqueues cannot deadlock
-        inserted = updated = 0
-        b = self.db.backend
-        for chunk in _chunks(distinct, self.chunk_size):
+        requested = inserted = updated = 0
+        stmt = _enqueue_statement(self.db.backend)
+        source = iter(keys)
+        while chunk := validate_keys(islice(source, self.chunk_size)):
+            requested += len(chunk)
+            counts = Counter(chunk)
+            ordered = sorted(counts)  # one lock order for every writer keeps concurrent enqueues apart
             now = self.clock.now()
-            rows = [
-                {
-                    "profile_type": profile_type,
-                    "entity_key": key,
-                    "status": QueueStatus.PENDING.value,
-                    "trigger_reason": reason,
-                    "priority": priority,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "version": counts[key],
-                    "metadata": metadata,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for key in chunk
-            ]
-            stmt = upsert(b, t, rows, ["profile_type", "entity_key"], _coalesce(b)).returning(
-                t.c.entity_key, t.c.version
-            )
-            for key, version in (await self.db.write(stmt)).rows:
+            common = {
+                "profile_type": profile_type,
+                "status": QueueStatus.PENDING.value,
+                "trigger_reason": reason,
+                "priority": priority,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "metadata": metadata,
+                "created_at": now,
+                "updated_at": now,
+            }
+            params: Any
+            if self.db.backend == "postgresql":
+                params = {**common, "keys": ordered, "versions": [counts[key] for key in ordered]}
+            else:
+                params = [{**common, "entity_key": key, "version": counts[key]} for key in ordered]
+            for key, version in (await self.db.write(stmt, params)).rows:
                 if version == counts[key]:
                     inserted += 1
                 else:
                     updated += 1
-        return EnqueueResult(requested=sum(counts.values()), inserted=inserted, updated=updated)
+        return EnqueueResult(requested=requested, inserted=inserted, updated=updated)
 
     # -- consuming -------------------------------------------------------------------------------
 
