@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, Table, func
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from plentysync.db.engine import Backend
+
+T = TypeVar("T")
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Slices of at most ``size`` items: keeps IN lists and multi-row statements within every
+    backend's parameter limits and transactions short."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def insert(backend: Backend, table: Table) -> Any:
@@ -58,10 +67,6 @@ def insert_ignore(
 
 def least(backend: Backend, a: Any, b: Any) -> ColumnElement[Any]:
     return func.min(a, b) if backend == "sqlite" else func.least(a, b)
-
-
-def greatest(backend: Backend, a: Any, b: Any) -> ColumnElement[Any]:
-    return func.max(a, b) if backend == "sqlite" else func.greatest(a, b)
 
 
 def lock_skip_locked(backend: Backend, select: Select[Any]) -> Select[Any]:

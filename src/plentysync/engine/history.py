@@ -11,6 +11,7 @@ from sqlalchemy import Row, delete, func, select, update
 
 from plentysync.clock import Clock
 from plentysync.db import Database
+from plentysync.db.dialect import chunked
 from plentysync.db.tables import profile_run as r
 from plentysync.db.tables import run_entity as e
 from plentysync.engine.lifecycle import RunStatus
@@ -103,9 +104,8 @@ class RunHistory:
             }
             for entry in entries
         ]
-        async with self.db.begin() as conn:
-            for start in range(0, len(rows), self.chunk_size):
-                await conn.execute(e.insert(), rows[start : start + self.chunk_size])
+        for chunk in chunked(rows, self.chunk_size):
+            await self.db.write(e.insert(), list(chunk))
 
     async def finish(
         self,

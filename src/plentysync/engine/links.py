@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 
 from plentysync.clock import Clock
 from plentysync.db import Database
-from plentysync.db.dialect import upsert
+from plentysync.db.dialect import chunked, upsert
 from plentysync.db.tables import entity_link as t
 
 
@@ -36,11 +36,6 @@ def content_hash(data: Any) -> str:
     """A stable hash of JSON-able data: store it with a link to skip records that did not change."""
     encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(encoded).hexdigest()
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class IdentityLinks:
@@ -68,11 +63,11 @@ class IdentityLinks:
             for link in links
         }
         values = list(rows.values())
-        for start in range(0, len(values), self.chunk_size):
+        for chunk in chunked(values, self.chunk_size):
             stmt = upsert(
                 self.db.backend,
                 t,
-                values[start : start + self.chunk_size],
+                list(chunk),
                 ["entity", "magento_key"],
                 lambda new: [
                     (column, new(column))
@@ -101,7 +96,7 @@ class IdentityLinks:
     async def _lookup(self, entity: str, column: Any, keys: list[str]) -> dict[str, Link]:
         result: dict[str, Link] = {}
         async with self.db.read() as conn:
-            for chunk in _chunks(keys, self.chunk_size):
+            for chunk in chunked(keys, self.chunk_size):
                 query = select(t).where(t.c.entity == entity, column.in_(chunk))
                 for row in (await conn.execute(query)).all():
                     result[row.magento_key] = Link(
@@ -138,7 +133,7 @@ class IdentityLinks:
 
     async def delete(self, entity: str, magento_keys: Iterable[str]) -> int:
         total = 0
-        for chunk in _chunks(list(magento_keys), self.chunk_size):
+        for chunk in chunked(list(magento_keys), self.chunk_size):
             async with self.db.begin() as conn:
                 total += (
                     await conn.execute(delete(t).where(t.c.entity == entity, t.c.magento_key.in_(chunk)))

@@ -55,8 +55,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plentysync.clock import Clock
 from plentysync.db import Backend, Database
+from plentysync.db.dialect import chunked, least, lock_skip_locked
 from plentysync.db.dialect import insert as dialect_insert
-from plentysync.db.dialect import least, lock_skip_locked
 from plentysync.db.tables import queue_item as t
 from plentysync.db.types import UTCDateTime
 from plentysync.errors import UsageError
@@ -311,11 +311,6 @@ _CONSTANT_COLUMNS = (
 _ENQUEUE_COLUMNS = ("entity_key", "version", *_CONSTANT_COLUMNS)
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class CoalescingQueue:
     def __init__(
         self,
@@ -451,7 +446,7 @@ class CoalescingQueue:
             cond.append(t.c.next_attempt_at <= now)
         if changed_before is not None:
             cond.append(t.c.updated_at <= changed_before)
-        key_chunks: list[Sequence[str] | None] = list(_chunks(list(keys), self.chunk_size)) if keys else [None]
+        key_chunks: list[Sequence[str] | None] = list(chunked(list(keys), self.chunk_size)) if keys else [None]
         claimed: list[ClaimedItem] = []
         for chunk in key_chunks:
             want = limit - len(claimed)
@@ -517,7 +512,7 @@ class CoalescingQueue:
             return 0
         until = self.clock.now() + timedelta(seconds=seconds if seconds is not None else self.policy.lease_seconds)
         total = 0
-        for chunk in _chunks(sorted(item.id for item in items), self.chunk_size):
+        for chunk in chunked(sorted(item.id for item in items), self.chunk_size):
             stmt = (
                 update(t)
                 .where(t.c.id.in_(chunk), t.c.lease_owner == owner, t.c.status == QueueStatus.PROCESSING.value)
@@ -563,7 +558,7 @@ class CoalescingQueue:
                 )
             finished = 0
             for (status, message, next_at), group_ids in groups.items():
-                for chunk in _chunks(group_ids, self.chunk_size):
+                for chunk in chunked(group_ids, self.chunk_size):
                     stmt = (
                         update(t)
                         .where(t.c.id.in_(chunk), t.c.lease_owner == owner, t.c.version == t.c.claimed_version)
@@ -580,7 +575,7 @@ class CoalescingQueue:
                     finished += (await conn.execute(stmt)).rowcount
             # Whatever is still held by us now changed while we worked on it: queue it again.
             requeued = 0
-            for chunk in _chunks(ids, self.chunk_size):
+            for chunk in chunked(ids, self.chunk_size):
                 stmt = (
                     update(t)
                     .where(t.c.id.in_(chunk), t.c.lease_owner == owner)
@@ -641,7 +636,7 @@ class CoalescingQueue:
         if not count_attempt:
             values["attempts"] = case((t.c.attempts > 0, t.c.attempts - 1), else_=0)
         total = 0
-        for chunk in _chunks(sorted(item.id for item in items), self.chunk_size):
+        for chunk in chunked(sorted(item.id for item in items), self.chunk_size):
             stmt = update(t).where(t.c.id.in_(chunk), t.c.lease_owner == owner).values(**values)
             total += (await self.db.write(stmt)).rowcount
         return total
@@ -655,7 +650,7 @@ class CoalescingQueue:
         if profile_type is not None:
             cond.append(t.c.profile_type == profile_type)
         total = 0
-        for chunk in _chunks(list(keys), self.chunk_size) if keys else [None]:
+        for chunk in chunked(list(keys), self.chunk_size) if keys else [None]:
             where = [*cond, t.c.entity_key.in_(chunk)] if chunk is not None else cond
             stmt = (
                 update(t)
@@ -685,9 +680,9 @@ class CoalescingQueue:
         if keys is not None:
             if profile_type is None:
                 raise UsageError("purging by key needs the profile type the keys belong to")
-            return [[*base, t.c.entity_key.in_(chunk)] for chunk in _chunks(list(keys), self.chunk_size)]
+            return [[*base, t.c.entity_key.in_(chunk)] for chunk in chunked(list(keys), self.chunk_size)]
         if ids is not None:
-            return [[*base, t.c.id.in_(chunk)] for chunk in _chunks(list(ids), self.chunk_size)]
+            return [[*base, t.c.id.in_(chunk)] for chunk in chunked(list(ids), self.chunk_size)]
         if older_than is not None:
             cutoff = self.clock.now() - older_than
             done = [s.value for s in DONE_STATUSES]
@@ -743,7 +738,7 @@ class CoalescingQueue:
             cond.append(t.c.next_attempt_at <= self.clock.now())
         total = 0
         async with self.db.read() as conn:
-            for chunk in _chunks(list(keys), self.chunk_size) if keys else [None]:
+            for chunk in chunked(list(keys), self.chunk_size) if keys else [None]:
                 where = [*cond, t.c.entity_key.in_(chunk)] if chunk is not None else cond
                 total += (await conn.execute(select(func.count()).select_from(t).where(*where))).scalar_one()
         return total

@@ -25,7 +25,7 @@ from sqlalchemy import Row, and_, delete, or_, select, update
 
 from plentysync.clock import Clock
 from plentysync.db import Database
-from plentysync.db.dialect import insert_ignore, upsert
+from plentysync.db.dialect import chunked, insert_ignore, upsert
 from plentysync.db.tables import profile, profile_schedule, schedule_job
 from plentysync.errors import ConfigError
 
@@ -297,13 +297,12 @@ class ScheduleService:
                 for when in times
             ]
             async with self.db.begin() as conn:
-                for chunk_start in range(0, len(jobs), 500):
-                    chunk = jobs[chunk_start : chunk_start + 500]
+                for chunk in chunked(jobs, 500):
                     await conn.execute(
                         insert_ignore(
                             self.db.backend,
                             schedule_job,
-                            chunk,
+                            list(chunk),
                             ["profile_id", "scheduled_at"],
                         )
                     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
+from plentysync.db.dialect import chunked
 from plentysync.engine.pipeline import Batch, BatchItem, Result, RunContext
 from plentysync.engine.queue import Outcome
 
@@ -35,8 +36,8 @@ async def collect_from_queue(ctx: RunContext) -> AsyncIterator[Batch]:
     keys = list(dict.fromkeys(opts.keys)) or None
     if keys and opts.dry_run:
         # A dry run changes nothing, not even the queue: look at the keys as they are.
-        for start in range(0, len(keys), ctx.batch_size):
-            yield Batch([BatchItem(key) for key in keys[start : start + ctx.batch_size]])
+        for chunk in chunked(keys, ctx.batch_size):
+            yield Batch([BatchItem(key) for key in chunk])
         return
     statuses = opts.statuses
     if keys:
