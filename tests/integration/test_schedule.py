@@ -150,8 +150,14 @@ async def test_scheduler_pass_runs_due_profiles_and_records_the_outcome(engine: 
     assert job.run_id == outcome.run_id
     run = await engine.history.get(job.run_id)  # type: ignore[arg-type]
     assert (run.trigger, run.processed) == ("cron", 2)
+    assert first.history_runs_deleted == 0
     # a profile disabled meanwhile: its due job is missed, nothing runs
     await engine.profiles.set_enabled(profile_id, False)
     clock.advance(timedelta(minutes=5))
     second = await run_due_jobs(engine, ProfileRunner(engine, owner="cron-host"))
     assert second.outcomes == []
+    # history past its lifetime (30 days by default) goes in the same pass
+    clock.advance(timedelta(days=31))
+    third = await run_due_jobs(engine, ProfileRunner(engine, owner="cron-host"))
+    assert third.history_runs_deleted == 1
+    assert await engine.history.count() == 0

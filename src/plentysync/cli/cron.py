@@ -18,7 +18,8 @@ app = App(name="cron", help="Scheduled runs: plan schedule jobs and run the due 
 
 @app.command(name="run")
 async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
-    """Plan schedule jobs ahead, mark missed ones, and run every profile whose job is due.
+    """Plan schedule jobs ahead, mark missed ones, run every profile whose job is due, and delete run
+    history older than history_lifetime_days.
 
     Safe to call from several hosts at once: each due job is claimed by exactly one caller.
     Meant for a crontab line such as `* * * * * plentysync cron run`.
@@ -48,6 +49,7 @@ async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
                 "planned": done.tick.planned,
                 "missed": done.tick.missed,
                 "cleaned": done.tick.cleaned,
+                "history_runs_deleted": done.history_runs_deleted,
                 "runs": results,
             }
 

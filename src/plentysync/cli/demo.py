@@ -6,7 +6,7 @@ from typing import Any
 
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import RichProgress, console, emit, fmt_time
-from plentysync.cli.profile import render_report
+from plentysync.cli.runs import render_report
 from plentysync.engine.pipeline import RunOptions
 from plentysync.engine.runner import ProfileRunner, RunReport
 from plentysync.errors import UsageError

@@ -1,5 +1,6 @@
 """One pass of the scheduler: plan schedule jobs, claim the due ones, run their profiles, record
-the outcome on each job. `plentysync cron run` does one pass; the worker will do it in a loop."""
+the outcome on each job, and apply the run-history retention. `plentysync cron run` does one pass;
+the worker will do it in a loop."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class JobOutcome:
 class SchedulerPass:
     tick: TickResult
     outcomes: list[JobOutcome]
+    history_runs_deleted: int
 
     @property
     def ok(self) -> bool:
@@ -52,4 +54,5 @@ async def run_due_jobs(engine: Engine, runner: ProfileRunner) -> SchedulerPass:
         ok = report.run.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
         await engine.schedules.finish(job.id, success=ok, message=report.run.message, run_id=report.run.id)
         outcomes.append(JobOutcome(job.id, job.job_code, report.run.status, report.run.id, report.run.message))
-    return SchedulerPass(tick, outcomes)
+    retention = await engine.history.clean(engine.history_lifetime)
+    return SchedulerPass(tick, outcomes, retention.runs)
