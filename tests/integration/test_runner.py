@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import pytest
 
 from plentysync.db import Database
 from plentysync.engine.lifecycle import ProfileState, RunStatus
-from plentysync.engine.pipeline import Pipeline, Request, Result, RunContext, RunOptions
+from plentysync.engine.pipeline import Batch, Pipeline, Request, Result, RunContext, RunOptions
 from plentysync.engine.registry import ProfileType
 from plentysync.engine.runner import ProfileRunner
 from plentysync.engine.services import Engine
@@ -279,3 +279,32 @@ async def test_retryable_error_from_a_stage_is_not_a_crash(db: Database) -> None
     report = await ProfileRunner(engine).run(T)
     assert report.status == RunStatus.FAILED  # nothing got through
     assert {r.status for r in await engine.queue.list_items(T, limit=100)} == {"pending"}
+
+
+async def test_a_failing_collect_stage_fails_the_run_cleanly(db: Database) -> None:
+    base = ProfileTypeBuilder().build()
+
+    async def collect(ctx: RunContext) -> AsyncIterator[Batch]:
+        claimed = await ctx.queue.claim(T, owner=ctx.owner, limit=5)
+        ctx.hold(claimed)
+        if claimed:  # a source that fails after the claim
+            raise RetryableError("PlentyONE answered 503 while listing changes")
+        yield Batch([])
+
+    broken = ProfileType(
+        type_id=T,
+        entity="test",
+        direction="export",
+        label="Broken collect",
+        config_model=base.config_model,
+        pipeline=Pipeline(collect=collect, generate=base.pipeline.generate, process=base.pipeline.process),
+    )
+    engine = make_engine(db, broken)
+    await engine.profiles.create(T, enabled=True)
+    await engine.queue.enqueue(T, KEYS, reason="manual")
+    report = await ProfileRunner(engine).run(T)
+    assert report.status == RunStatus.FAILED
+    assert report.run.message == "stopped: PlentyONE answered 503 while listing changes"
+    rows = await engine.queue.list_items(T, limit=100)
+    assert {(r.status, r.lease_owner) for r in rows} == {("pending", None)}  # claimed rows were given back
+    assert (await engine.profiles.resolve(T)).run_owner is None

@@ -168,10 +168,10 @@ class ProfileRunner:
                         if profile_type.open_resources is not None:
                             resources = await stack.enter_async_context(profile_type.open_resources(eng.settings))
                             ctx.extras = {**resources, **ctx.extras}
-                    except PlentysyncError as exc:
-                        status, summary = RunStatus.FAILED, f"could not start: {exc}"
-                    else:
                         status, summary = await self._drive(ctx)
+                    except PlentysyncError as exc:
+                        # setting up, collecting or estimating failed outside any batch
+                        status, summary = RunStatus.FAILED, f"stopped: {exc}"
             except asyncio.CancelledError:
                 status, summary = (
                     RunStatus.CANCELLED,
