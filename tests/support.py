@@ -10,7 +10,7 @@ from pydantic import Field
 
 from plentysync.clock import Clock
 from plentysync.db import Database
-from plentysync.engine.pipeline import Batch, Pipeline, Request, Result, RunContext
+from plentysync.engine.pipeline import Batch, Collect, Pipeline, Process, Request, Result, RunContext
 from plentysync.engine.registry import ProfileConfig, ProfileRegistry, ProfileType
 from plentysync.engine.services import Engine
 from plentysync.engine.stages import collect_from_queue, estimate_queue, finish_queue_rows
@@ -69,6 +69,8 @@ class ProfileTypeBuilder:
         self.unmappable: set[str] = set()
         self.max_attempts: int | None = None
         self.post: tuple[Any, ...] = (finish_queue_rows,)
+        self.collect: Collect = collect_from_queue
+        self.process: Process | None = None
 
     def with_config(self, model: type[ProfileConfig]) -> ProfileTypeBuilder:
         self.config_model = model
@@ -95,6 +97,15 @@ class ProfileTypeBuilder:
         self.remote.omit.update(keys)
         return self
 
+    def collecting_with(self, collect: Collect) -> ProfileTypeBuilder:
+        self.collect = collect
+        return self
+
+    def processing_with(self, process: Process) -> ProfileTypeBuilder:
+        """Replace the scripted remote by a stage of the test's own."""
+        self.process = process
+        return self
+
     def without_post_processing(self) -> ProfileTypeBuilder:
         self.post = ()
         return self
@@ -111,7 +122,7 @@ class ProfileTypeBuilder:
                     out.append(Request(key, {"key": key}, operation="test.write"))
             return out
 
-        async def process(requests: Sequence[Request], ctx: RunContext) -> list[Result]:
+        async def send(requests: Sequence[Request], ctx: RunContext) -> list[Result]:
             return remote.send(requests)
 
         return ProfileType(
@@ -121,9 +132,9 @@ class ProfileTypeBuilder:
             label="Test Export",
             config_model=self.config_model,
             pipeline=Pipeline(
-                collect=collect_from_queue,
+                collect=self.collect,
                 generate=generate,
-                process=process,
+                process=self.process or send,
                 post_process=self.post,
                 estimate=estimate_queue,
             ),

@@ -10,7 +10,7 @@ import pytest
 
 from plentysync.db import Database
 from plentysync.engine.lifecycle import ProfileState, RunStatus
-from plentysync.engine.pipeline import Batch, Pipeline, Request, Result, RunContext, RunOptions
+from plentysync.engine.pipeline import Batch, Request, Result, RunContext, RunOptions
 from plentysync.engine.registry import ProfileType
 from plentysync.engine.runner import ProfileRunner
 from plentysync.engine.services import Engine
@@ -180,26 +180,13 @@ async def test_disabled_and_unconfigured_profiles_do_not_run(db: Database) -> No
 async def test_a_profile_never_runs_twice_at_once(db: Database) -> None:
     gate = asyncio.Event()
     entered = asyncio.Event()
-    profile_type = ProfileTypeBuilder().build()
 
     async def slow_process(requests: Sequence[Request], ctx: RunContext) -> list[Result]:
         entered.set()
         await gate.wait()
         return [Result.success(r.key) for r in requests]
 
-    slow = ProfileType(
-        type_id=T,
-        entity="test",
-        direction="export",
-        label="Slow",
-        config_model=profile_type.config_model,
-        pipeline=Pipeline(
-            collect=profile_type.pipeline.collect,
-            generate=profile_type.pipeline.generate,
-            process=slow_process,
-            post_process=profile_type.pipeline.post_process,
-        ),
-    )
+    slow = ProfileTypeBuilder().processing_with(slow_process).build()
     engine = make_engine(db, slow)
     await engine.profiles.create(T, enabled=True)
     await engine.queue.enqueue(T, KEYS, reason="manual")
@@ -282,7 +269,6 @@ async def test_retryable_error_from_a_stage_is_not_a_crash(db: Database) -> None
 
 
 async def test_a_failing_collect_stage_fails_the_run_cleanly(db: Database) -> None:
-    base = ProfileTypeBuilder().build()
 
     async def collect(ctx: RunContext) -> AsyncIterator[Batch]:
         claimed = await ctx.queue.claim(T, owner=ctx.owner, limit=5)
@@ -291,14 +277,7 @@ async def test_a_failing_collect_stage_fails_the_run_cleanly(db: Database) -> No
             raise RetryableError("PlentyONE answered 503 while listing changes")
         yield Batch([])
 
-    broken = ProfileType(
-        type_id=T,
-        entity="test",
-        direction="export",
-        label="Broken collect",
-        config_model=base.config_model,
-        pipeline=Pipeline(collect=collect, generate=base.pipeline.generate, process=base.pipeline.process),
-    )
+    broken = ProfileTypeBuilder().collecting_with(collect).build()
     engine = make_engine(db, broken)
     await engine.profiles.create(T, enabled=True)
     await engine.queue.enqueue(T, KEYS, reason="manual")

@@ -33,6 +33,7 @@ async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
     """
     owner = default_owner()
     results: list[dict[str, Any]] = []
+    ok = True
     async with open_engine(common) as engine:
         if dry_run:
             due = [
@@ -43,6 +44,7 @@ async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
             data: dict[str, Any] = {"dry_run": True, "due": due}
         else:
             done = await run_due_jobs(engine, ProfileRunner(engine, owner=owner))
+            ok = done.ok
             results = [asdict(o) for o in done.outcomes]
             data = {
                 "dry_run": False,
@@ -73,4 +75,4 @@ async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
             console.print(grid)
 
     emit(common.json, data, human)
-    return 0 if all(r["status"] in ("success", "partial") for r in results) else 1
+    return 0 if ok else 1

@@ -54,7 +54,6 @@ def is_transient(exc: BaseException) -> bool:
 class WriteResult:
     rowcount: int
     rows: list[Any]
-    inserted_primary_key: tuple[Any, ...] | None
 
 
 class Database:
@@ -109,11 +108,7 @@ class Database:
 
         async def work(conn: AsyncConnection) -> WriteResult:
             result = await conn.execute(statement, parameters)
-            rows = list(result.all()) if result.returns_rows else []
-            key = None
-            if not result.returns_rows and getattr(result.context, "isinsert", False) and parameters is None:
-                key = result.inserted_primary_key
-            return WriteResult(result.rowcount, rows, tuple(key) if key is not None else None)
+            return WriteResult(result.rowcount, list(result.all()) if result.returns_rows else [])
 
         return await self.transact(work)
 

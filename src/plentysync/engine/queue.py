@@ -539,10 +539,11 @@ class CoalescingQueue:
             elif status == QueueStatus.ERROR:
                 result.gave_up += 1
         ids = sorted(outcome.item.id for outcome in outcomes)
-        with_metadata = sorted(
-            ({"row_id": o.item.id, "new_metadata": o.metadata} for o in outcomes if o.metadata is not None),
-            key=lambda params: int(params["row_id"]),  # type: ignore[call-overload]
-        )
+        with_metadata = [
+            {"row_id": o.item.id, "new_metadata": o.metadata}
+            for o in sorted(outcomes, key=lambda o: o.item.id)
+            if o.metadata is not None
+        ]
 
         async def work(conn: AsyncConnection) -> tuple[int, int]:
             # Lock our rows in id order first: every writer that touches several rows then queues up
