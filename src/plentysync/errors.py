@@ -47,9 +47,17 @@ class CredentialsError(PlentysyncError):
 
 
 class SyncError(PlentysyncError):
-    """Something went wrong while synchronising; subclasses say what the engine should do about it."""
+    """Something went wrong while synchronising; subclasses say what the engine should do about it.
+
+    Errors raised for an HTTP response carry its ``status`` and decoded ``body`` (redacted of nothing:
+    never log the body unredacted)."""
 
     retryable: bool = False
+
+    def __init__(self, message: str, *, status: int | None = None, body: object = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
 
 
 class RetryableError(SyncError):
@@ -61,8 +69,10 @@ class RetryableError(SyncError):
 class RateLimitedError(RetryableError):
     """The remote API's budget is spent; wait ``retry_after`` seconds before the next call."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, status: int | None = None, body: object = None
+    ) -> None:
+        super().__init__(message, status=status, body=body)
         self.retry_after = retry_after
 
 
@@ -72,6 +82,24 @@ class AuthExpiredError(RetryableError):
 
 class RemoteValidationError(SyncError):
     """The remote system rejected the data (HTTP 400/422): retrying the same payload cannot help."""
+
+
+class RemoteNotFoundError(SyncError):
+    """The remote system has no such record (HTTP 404 for an entity)."""
+
+
+class OutcomeUnknownError(SyncError):
+    """A write that is not safe to repeat (creating an order, contact or payment; a relative stock
+    booking) failed in a way that leaves open whether the remote system applied it: a timeout or a
+    dropped connection after the request was sent, or a 5xx. It is never retried blindly; the
+    caller must look the record up (e.g. the order by ``externalOrderId``) before trying again."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, method: str, url: str, status: int | None = None, body: object = None) -> None:
+        super().__init__(message, status=status, body=body)
+        self.method = method
+        self.url = url
 
 
 class FatalError(SyncError):
