@@ -74,6 +74,32 @@ class ScheduleSettings(BaseModel):
     """How long error and missed schedule jobs are kept."""
 
 
+class HttpSettings(BaseModel):
+    """How plentysync talks to Magento and PlentyONE (every connection)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    log_requests: bool = False
+    """Write every request and response to ``<log_dir>/<profile>_request.log`` (redacted)."""
+    log_bodies: bool = True
+    """With ``log_requests``: include the (redacted) bodies, not only method, URL and status."""
+    personal_data_fields: list[str] | None = None
+    """Body fields redacted in request logs as personal data; default: names, e-mail addresses,
+    street, postcode, city, phone, birthday, VAT and tax ids of both systems. E-mail addresses are
+    redacted wherever they appear."""
+    connect_timeout_seconds: float = Field(10.0, gt=0)
+    read_timeout_seconds: float = Field(60.0, gt=0)
+    max_attempts: int = Field(5, ge=1, le=20)
+    """Tries per request for what is safe to repeat (reads, upserts, 429s)."""
+    plenty_write_concurrency: int = Field(3, ge=1, le=20)
+    """PlentyONE writes in flight at once. More has been seen to trip the write limit and lock out
+    logins for the whole instance."""
+    magento_page_size: int = Field(100, ge=1, le=300)
+    """Rows per page when listing from Magento (at most 300, Magento's input limit)."""
+    magento_batch_size: int = Field(20, ge=1, le=5000)
+    """Entries per array in one Magento request (20 is the default input limit)."""
+
+
 class Settings(BaseSettings):
     """All settings of a plentysync installation."""
 
@@ -104,6 +130,7 @@ class Settings(BaseSettings):
     """RabbitMQ URL for fast pushes (optional; the database queue works without it)."""
     queue: QueueSettings = Field(default_factory=QueueSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
     # Filled by load_settings(); not a setting.
     source_file: Path | None = Field(default=None, exclude=True)
