@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import re
 import threading
@@ -208,7 +209,7 @@ class FaultMiddleware:
             await _drop(send)
         if "rate_limit" in rules:
             retry_after = rules["rate_limit"].retry_after
-            headers = [(b"retry-after", str(max(1, round(retry_after))).encode())]
+            headers = [(b"retry-after", str(max(0, math.ceil(retry_after))).encode())]
             await _respond(send, 429, _json_body(self.system, 429), headers)
             return
         if "status" in rules:

@@ -81,7 +81,27 @@ class RecordingMiddleware:
             return
         request_chunks: list[bytes] = []
         response_chunks: list[bytes] = []
-        response: dict[str, Any] = {"status": 0, "headers": []}
+        response: dict[str, Any] = {"status": 0, "headers": [], "recorded": False}
+
+        def record() -> None:
+            if response["recorded"]:
+                return
+            response["recorded"] = True
+            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+            response_type = next((v for k, v in response["headers"] if k == "content-type"), "")
+            self.recorder.add(
+                Exchange(
+                    system=self.system,
+                    method=scope["method"],
+                    path=scope["path"],
+                    query=tuple(parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)),
+                    request_body=_decode(b"".join(request_chunks), headers.get("content-type", "")),
+                    request_content_type=headers.get("content-type", ""),
+                    status=response["status"],
+                    response_body=_decode(b"".join(response_chunks), response_type),
+                    response_headers=tuple(response["headers"]),
+                )
+            )
 
         async def recording_receive() -> Message:
             message = await receive()
@@ -95,24 +115,12 @@ class RecordingMiddleware:
                 response["headers"] = [(k.decode().lower(), v.decode()) for k, v in message.get("headers", [])]
             elif message["type"] == "http.response.body":
                 response_chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    # Record before the last byte leaves, so a client that got its answer finds it recorded.
+                    record()
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            headers = dict((k.decode().lower(), v.decode()) for k, v in scope.get("headers", []))
-            request_type = headers.get("content-type", "")
-            response_type = next((v for k, v in response["headers"] if k == "content-type"), "")
-            self.recorder.add(
-                Exchange(
-                    system=self.system,
-                    method=scope["method"],
-                    path=scope["path"],
-                    query=tuple(parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)),
-                    request_body=_decode(b"".join(request_chunks), request_type),
-                    request_content_type=request_type,
-                    status=response["status"],
-                    response_body=_decode(b"".join(response_chunks), response_type),
-                    response_headers=tuple(response["headers"]),
-                )
-            )
+            record()

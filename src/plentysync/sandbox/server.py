@@ -33,7 +33,9 @@ class RunningServer:
 
 def start_server(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> RunningServer:
     """Start ``app`` and return once it accepts connections."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio switches Nagle off (TCP_NODELAY) only on sockets whose proto says TCP, and
+    # with Nagle on, every response waits for the client's delayed ACK (~40 ms on loopback).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
