@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import anyio
 import pytest
 
 from plentysync.errors import OutcomeUnknownError, RateLimitedError, RetryableError
@@ -161,3 +163,36 @@ async def test_the_announced_budget_is_waited_for_instead_of_collecting_429s() -
     assert sandbox.state.throttled_count == 0
     assert snapshot.waits >= 1
     assert {w.name for w in snapshot.windows} == {"short", "long"}
+
+
+async def test_concurrent_writes_never_exceed_the_write_window() -> None:
+    """Twelve corrections at once against a window of 3 writes per second: the gate holds back
+    whatever the budget does not cover, so the server sends no 429 and no request is repeated."""
+    with plenty_sandbox(PlentySandboxConfig(write_limit=3, window_seconds=1.0), record_all=True) as sandbox:
+        warehouse = next(iter(sandbox.state.warehouses))
+        variations = sorted(sandbox.state.variations)[:12]
+        async with sandbox.client() as plenty:
+            await plenty.login()
+            started = time.monotonic()
+            await anyio_gather(
+                plenty.stock.corrections(warehouse, [StockCorrectionRow(variationId=v, quantity=Decimal(5))])
+                for v in variations
+            )
+            elapsed = time.monotonic() - started
+            gate = plenty.budget_snapshot()["write"]
+    corrections = sandbox.recorder.count("PUT", "/stock/correction")
+    assert sandbox.state.throttled_count == 0
+    assert corrections == 12  # every write sent once: nothing went out into a spent window and came back 429
+    assert gate.waits >= 3
+    assert elapsed >= 3.0  # four windows of three
+    for v in variations:
+        assert sandbox.state.stock_of(v, warehouse).physical == 5
+
+
+async def anyio_gather(calls: Iterable[Awaitable[object]]) -> None:
+    async def run(call: Awaitable[object]) -> None:
+        await call
+
+    async with anyio.create_task_group() as group:
+        for call in calls:
+            group.start_soon(run, call)
