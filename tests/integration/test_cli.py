@@ -50,6 +50,8 @@ COMMANDS = [
     ["profile", "schedule"], ["queue", "stats"], ["queue", "list"], ["queue", "add"], ["queue", "retry"],
     ["queue", "recover"], ["queue", "purge"], ["db", "upgrade"], ["db", "current"], ["db", "rotate-secrets"],
     ["db", "generate-key"], ["cron", "run"], ["demo"],
+    ["connection", "add"], ["connection", "list"], ["connection", "show"], ["connection", "remove"],
+    ["connection", "test"],
 ]  # fmt: skip
 
 

@@ -130,7 +130,8 @@ class PlentyAuth:
         try:
             return await self._client().send_raw(request)
         except httpx2.HTTPError as exc:
-            raise RetryableError(f"PlentyONE {what} failed: {type(exc).__name__}") from exc
+            where = f"{request.url.scheme}://{request.url.netloc.decode()}"
+            raise RetryableError(f"PlentyONE {what} at {where} failed: {type(exc).__name__}") from exc
 
     async def _login(self) -> Token:
         http = self._client()
