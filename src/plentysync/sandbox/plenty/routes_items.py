@@ -444,14 +444,19 @@ async def attribute_names(ctx: Ctx) -> Any:
 
 async def add_attribute_name(ctx: Ctx) -> Any:
     attribute = lookup(ctx.state.attributes, ctx.path_int("attribute_id"), "Attribute")
+    return await _set_name(ctx, attribute, "attributeId")
+
+
+async def _set_name(ctx: Ctx, record: dict[str, Any], id_field: str) -> dict[str, Any]:
+    """Add or replace the name in one language of an attribute or attribute value."""
     body = await ctx.body()
     v = Validator()
     v.require(body, "lang")
     v.require(body, "name")
     v.check()
-    entry = {"attributeId": attribute["id"], "lang": str(body["lang"]), "name": str(body["name"])}
-    attribute["_names"] = [n for n in attribute["_names"] if n["lang"] != entry["lang"]] + [entry]
-    attribute["updatedAt"] = ctx.state.now()
+    entry = {id_field: record["id"], "lang": str(body["lang"]), "name": str(body["name"])}
+    record["_names"] = [n for n in record["_names"] if n["lang"] != entry["lang"]] + [entry]
+    record["updatedAt"] = ctx.state.now()
     return entry
 
 
@@ -496,15 +501,7 @@ async def value_names(ctx: Ctx) -> Any:
 
 async def add_value_name(ctx: Ctx) -> Any:
     value = lookup(ctx.state.attribute_values, ctx.path_int("value_id"), "Attribute value")
-    body = await ctx.body()
-    v = Validator()
-    v.require(body, "lang")
-    v.require(body, "name")
-    v.check()
-    entry = {"valueId": value["id"], "lang": str(body["lang"]), "name": str(body["name"])}
-    value["_names"] = [n for n in value["_names"] if n["lang"] != entry["lang"]] + [entry]
-    value["updatedAt"] = ctx.state.now()
-    return entry
+    return await _set_name(ctx, value, "valueId")
 
 
 _V = "/rest/items/{item_id:int}/variations/{variation_id:int}"

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plentysync.clock import Clock, SystemClock
+from plentysync.sandbox.persist import write_json_atomic
 from plentysync.sandbox.plenty.timefmt import w3c
 
 if TYPE_CHECKING:
@@ -259,16 +258,7 @@ class PlentyState:
         return state
 
     def save(self, path: Path) -> None:
-        """Write atomically (temp file + rename) so a crash never leaves half a file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.to_dict(), handle, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(path, self.to_dict())
 
     @classmethod
     def load(cls, path: Path) -> PlentyState:
