@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 
 import httpx2
@@ -27,7 +30,8 @@ def _verify(request: httpx2.Request) -> bool:
     base = signature.signature_base_string(
         request.method, signature.base_string_uri(url), signature.normalize_parameters(collected)
     )
-    return bool(signature.safe_string_equals(signature.sign_hmac_sha256(base, "cs", "ats"), params["oauth_signature"]))
+    expected = base64.b64encode(hmac.new(b"cs&ats", base.encode(), hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected, params["oauth_signature"])
 
 
 @pytest.mark.anyio
