@@ -66,6 +66,11 @@ def test_every_command_has_help_with_an_example_and_json(command: list[str]) -> 
 
 def test_demo_then_inspect_with_the_ordinary_commands() -> None:
     demo = cli_json("demo", "--keys", "30")
+    plenty_check, magento_check = demo["sandbox_apis"]
+    assert (plenty_check["system"], plenty_check["ok"]) == ("plenty", True)
+    assert "plentyId 12345" in plenty_check["message"]
+    assert (magento_check["system"], magento_check["ok"]) == ("magento", True)
+    assert "store view" in magento_check["message"]
     assert demo["queued"] == 30
     assert demo["coalesced"] == 6
     first, second = demo["runs"]

@@ -2,15 +2,62 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import SecretStr
 
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import RichProgress, console, emit, fmt_time
 from plentysync.cli.runs import render_report
+from plentysync.engine.connections import Connection
 from plentysync.engine.pipeline import RunOptions
 from plentysync.engine.runner import ProfileRunner, RunReport
 from plentysync.errors import UsageError
 from plentysync.sandbox.demo import DEMO_ENTITY, DEMO_TYPE_ID, DemoRemote, demo_remote_path
+from plentysync.settings import Settings
+
+
+async def check_sandbox_apis(settings: Settings) -> list[dict[str, Any]]:
+    """Serve the simulated PlentyONE and Magento on loopback and check both through the real clients:
+    PlentyONE login, webstores, warehouses and the announced budget; Magento OAuth 1.0a, websites and
+    store views. Nothing is stored: the connections exist only for this check."""
+    from plentysync.sandbox.apps import build_sandbox
+    from plentysync.sandbox.server import serving
+    from plentysync.sync.clients import check_connection
+
+    pair = build_sandbox(size=1)
+    now = datetime.now(UTC)
+    plenty, magento = pair.plenty_config, pair.magento_config
+    results = []
+    with serving(pair.plenty_app) as plenty_server, serving(pair.magento_app) as magento_server:
+        for system, url, credentials, options in (
+            ("plenty", plenty_server.url, {"username": plenty.username, "password": plenty.password}, {}),
+            (
+                "magento",
+                magento_server.url,
+                {
+                    "consumer_key": magento.consumer_key,
+                    "consumer_secret": magento.consumer_secret,
+                    "access_token": magento.access_token,
+                    "access_token_secret": magento.access_token_secret,
+                },
+                {"auth": "oauth", "store_code": "default"},
+            ),
+        ):
+            connection = Connection(
+                id=0,
+                name=f"sandbox-{system}",
+                system=system,
+                base_url=url,
+                options=options,
+                credentials={k: SecretStr(v) for k, v in credentials.items()},
+                created_at=now,
+                updated_at=now,
+            )
+            check = await check_connection(connection, settings)
+            results.append({"system": system, "url": url, "ok": check.ok, "message": check.message})
+    return results
 
 
 async def demo(
@@ -21,7 +68,8 @@ async def demo(
 ) -> int:
     """Watch a sync run end to end on SQLite and the sandbox, with no other setup.
 
-    Creates the sandbox demo profile (with a schedule), queues changes (some twice, to show
+    First the simulated PlentyONE and Magento start on loopback and the real API clients check them
+    (PlentyONE login and API budget, Magento OAuth 1.0a). Then the engine: it creates the sandbox demo profile (with a schedule), queues changes (some twice, to show
     coalescing), runs the profile with a progress bar, then queues everything again and runs once
     more to show that unchanged records cost no API call. Two records are set up to fail: one is
     rejected for good, one fails once and is retried. Afterwards the usual commands work on it:
@@ -52,6 +100,13 @@ async def demo(
             await engine.links.delete(DEMO_ENTITY, names)
             remote.path.unlink(missing_ok=True)
             say("Started over: demo queue, links and simulated remote cleared.")
+        api_checks = await check_sandbox_apis(engine.settings)
+        for check in api_checks:
+            label = "PlentyONE" if check["system"] == "plenty" else "Magento"
+            mark = "[green]ok[/green]" if check["ok"] else "[red]failed[/red]"
+            say(f"0. {label} sandbox at {check['url']}: {mark}, {check['message']}")
+        if not all(check["ok"] for check in api_checks):
+            raise UsageError("the built-in sandbox did not answer as expected; see the messages above")
         record = await engine.profiles.find(DEMO_TYPE_ID)
         if record is None:
             record = await engine.profiles.create(
@@ -92,6 +147,7 @@ async def demo(
 
     data: dict[str, Any] = {
         "database": engine.db.display_url,
+        "sandbox_apis": api_checks,
         "profile_id": record.id,
         "queued": keys,
         "coalesced": second.updated,
