@@ -69,11 +69,12 @@ async def demo(
     """Watch a sync run end to end on SQLite and the sandbox, with no other setup.
 
     First the simulated PlentyONE and Magento start on loopback and the real API clients check them
-    (PlentyONE login and API budget, Magento OAuth 1.0a). Then the engine: it creates the sandbox demo profile (with a schedule), queues changes (some twice, to show
-    coalescing), runs the profile with a progress bar, then queues everything again and runs once
-    more to show that unchanged records cost no API call. Two records are set up to fail: one is
-    rejected for good, one fails once and is retried. Afterwards the usual commands work on it:
-    `plentysync profile info sandbox_demo_export`, `plentysync queue stats`, `plentysync profile history`.
+    (PlentyONE login and API budget, Magento OAuth 1.0a). Then the engine: it creates the sandbox demo
+    profile (with a schedule), queues changes (some twice, to show coalescing), runs the profile with a
+    progress bar, then queues everything again and runs once more to show that unchanged records cost
+    no API call. Two records are set up to fail: one is rejected for good, one fails once and is
+    retried. Afterwards the usual commands work on it: `plentysync profile info sandbox_demo_export`,
+    `plentysync queue stats`, `plentysync profile history`.
 
     Example: plentysync demo --keys 1000
 
