@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 from rich.console import Console
 
 from plentysync.cli.app import app
+from plentysync.clock import ManualClock
 from plentysync.sandbox.faults import FaultRule
 
 
@@ -205,7 +207,8 @@ def test_state_dir_is_seeded_once_then_loaded(tmp_path: Path) -> None:
 def test_same_seed_same_data_in_both_systems() -> None:
     from plentysync.sandbox.apps import build_sandbox
 
-    a, b = build_sandbox(seed=5), build_sandbox(seed=5)
+    clock = ManualClock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))  # the same "now": timestamps derive from it
+    a, b = build_sandbox(seed=5, clock=clock), build_sandbox(seed=5, clock=clock)
     assert a.catalog == b.catalog
     assert a.catalog is not None
     skus = {p.sku for p in a.catalog.products if p.presence == "both" and p.type == "simple"}
