@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from plentysync.http.client import HttpConfig
 from plentysync.magento import MagentoClient, MagentoClientConfig, OAuthCredentials
 from plentysync.sandbox.catalog import generate
 from plentysync.sandbox.faults import FaultInjector, FaultMiddleware
@@ -39,8 +40,6 @@ async def test_plenty_client_and_sandbox_follow_the_spec(contract_validator: Con
 
 
 async def test_magento_client_and_sandbox_follow_the_spec(contract_validator: ContractValidator) -> None:
-    from plentysync.http.client import HttpConfig
-
     config = MagentoSandboxConfig()
     state = MagentoState()
     state.load_catalog(generate(3, 7))
