@@ -32,6 +32,7 @@ def validation_error(errors: dict[str, list[str]]) -> ApiError:
 
 
 def unauthenticated() -> ApiError:
+    """Status 401 is certain; the body is the notes' suggestion (§2.3: the real envelope is unverified)."""
     return ApiError(
         401,
         {"error": "access_denied", "message": "The resource owner or authorization server denied the request."},

@@ -286,7 +286,8 @@ async def add_client(ctx: Ctx) -> Any:
 
 
 def _deleted(count: int) -> Record:
-    """The spec's ``DeleteResponse`` is a bare object; like the plugin interface's it reports the rows removed."""
+    """The spec's ``DeleteResponse`` is a bare object; like the plugin interface's it reports the rows removed.
+    Not verified on a real system (no recorded answer in the notes); the client ignores the body."""
     return {"affectedRows": count}
 
 

@@ -61,6 +61,7 @@ class Throttle:
             headers["Retry-After"] = str(max(1, math.ceil(reset_at - now)))
             label = "Short" if period == "short" else "Long"
             headers[f"{PREFIX}{label}-Period-Calls-Reset"] = str(math.ceil(reset_at))
+            # The message text is what real clients match; the envelope around it is the notes' best guess (§3.3).
             body = {"error": {"message": f"{period} period {kind} limit reached", "code": 429}}
             raise ApiError(429, body, headers)
         short.count += 1
