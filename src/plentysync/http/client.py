@@ -11,7 +11,6 @@ safe: the server did not apply anything.
 
 from __future__ import annotations
 
-import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -150,7 +149,6 @@ class HttpClient:
         self.budget = budget
         self.request_log = request_log
         self.error_message = error_message
-        self.requests_sent = 0
         cfg = self.config
         self._client = httpx2.AsyncClient(
             base_url=base_url.rstrip("/"),
@@ -164,10 +162,6 @@ class HttpClient:
             transport=transport,
             follow_redirects=False,
         )
-
-    @property
-    def base_url(self) -> str:
-        return str(self._client.base_url)
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -263,7 +257,6 @@ class HttpClient:
         if self.auth is not None:
             await self.auth.prepare(request)
         started = time.perf_counter()
-        self.requests_sent += 1
         try:
             response = await self._client.send(request)
         except _NOT_SENT as exc:
@@ -349,12 +342,3 @@ def _backoff_hook(exc: Exception) -> bool | float:
     if isinstance(exc, AuthExpiredError):
         return 0.0
     return isinstance(exc, RetryableError)
-
-
-def json_or_none(response: httpx2.Response) -> Any:
-    """The decoded JSON body, ``None`` for an empty one."""
-    return decode_body(response) if response.content else None
-
-
-def dumps(value: Any) -> str:
-    return jsonlib.dumps(value, separators=(",", ":"))

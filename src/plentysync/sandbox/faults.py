@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,7 +27,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 FaultKind = Literal["latency", "status", "rate_limit", "drop_before", "drop_after", "expire_token"]
 System = Literal["plenty", "magento"]
-FAULT_KINDS: tuple[str, ...] = ("latency", "status", "rate_limit", "drop_before", "drop_after", "expire_token")
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 CONTROL_PREFIX = "/__sandbox"
 
 
