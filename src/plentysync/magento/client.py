@@ -149,13 +149,12 @@ class MagentoClient:
         criteria = criteria or SearchCriteria()
         size = min(page_size or criteria.page_size or self.config.page_size, MAX_PAGE_SIZE)
         current = criteria.current_page or 1
-        page_type = SearchPage[model]  # type: ignore[valid-type]
         while True:
             params = replace(criteria, page_size=size, current_page=current).to_params()
             if fields is not None:
                 params.append(("fields", fields))
             body = await self.request("GET", route, store=store, params=params)
-            page: SearchPage[ModelT] = page_type.model_validate(body if isinstance(body, dict) else {})
+            page = _search_page(model, body)
             if not page.items:
                 return
             yield page
@@ -186,5 +185,11 @@ class MagentoClient:
     ) -> ModelT | None:
         """The first match of ``criteria`` (one request of page size 1), or ``None``."""
         body = await self.request("GET", route, store=store, params=criteria.page(1).to_params())
-        page: SearchPage[ModelT] = SearchPage[model].model_validate(body if isinstance(body, dict) else {})  # type: ignore[valid-type]
+        page = _search_page(model, body)
         return page.items[0] if page.items else None
+
+
+def _search_page(model: type[ModelT], body: Any) -> SearchPage[ModelT]:
+    """A search answer as a typed page; anything but an object reads as an empty page."""
+    page: SearchPage[ModelT] = SearchPage[model].model_validate(body if isinstance(body, dict) else {})  # type: ignore[valid-type]
+    return page
