@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Double,
     Column,
     ForeignKey,
     Index,
@@ -232,5 +234,121 @@ reference_data = Table(
     Column("payload", Json, nullable=False),
     Column("fetched_at", UTCDateTime(), nullable=False),
     UniqueConstraint("connection_id", "kind", name="uq_reference_data_kind"),
+    **_TABLE_OPTIONS,
+)
+
+# ---- stock sync (sync/stock) ----------------------------------------------------------------------
+
+# Delta-mode baselines: the quantity last pushed to (or confirmed in) PlentyONE per (SKU, warehouse).
+# Their own table, so purging queue rows can never erase them (the seed keeps them on the queue row,
+# where `purge --older-than` deletes them and the next push bootstraps again).
+stock_baseline = Table(
+    "stock_baseline",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", key_string(255), nullable=False),
+    Column("warehouse_id", Integer, nullable=False),
+    Column("quantity", Double(), nullable=False),
+    # what set it: absolute, bootstrap, delta, seed (skip_and_seed), reconcile, import
+    Column("source", String(16), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("sku", "warehouse_id", name="uq_stock_baseline_sku_warehouse"),
+    **_TABLE_OPTIONS,
+)
+
+# Every stock write to PlentyONE, written as an intent before the call and completed after it: the
+# audit trail (the seed's metadata.plenty_bookings) and the guard that keeps delta bookings
+# exactly-once (an intent whose outcome is unknown is reconciled against PlentyONE's movements).
+stock_booking = Table(
+    "stock_booking",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", key_string(255), nullable=False),
+    Column("variation_id", BigInteger, nullable=False),
+    Column("warehouse_id", Integer, nullable=False),
+    # absolute, delta, bootstrap (absolute_then_delta), reconcile (reconcile_to_cache), seed
+    Column("mode", String(16), nullable=False),
+    # createStockCorrection, bookIncomingItems, bookOutgoingItems, or none (seeded baseline)
+    Column("operation", String(32), nullable=False),
+    Column("reason_id", Integer, nullable=True),
+    # what was sent: the absolute quantity of a correction, the signed quantity of a booking
+    Column("quantity", Double(), nullable=False),
+    Column("delta", Double(), nullable=True),
+    Column("baseline_before", Double(), nullable=True),
+    Column("target", Double(), nullable=False),
+    # pending (sent or about to be, outcome not known yet), applied, failed, not_applied (reconciled)
+    Column("status", String(16), nullable=False),
+    Column("plenty_booking_id", BigInteger, nullable=True),
+    Column("plenty_order_no", String(64), nullable=True),
+    Column("plenty_movement_id", BigInteger, nullable=True),
+    Column("run_id", Id, nullable=True),
+    Column("message", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("completed_at", UTCDateTime(), nullable=True),
+    Index("ix_stock_booking_sku", "sku", "id"),
+    Index("ix_stock_booking_status", "status", "warehouse_id"),
+    Index("ix_stock_booking_movement", "plenty_movement_id"),
+    **_TABLE_OPTIONS,
+)
+
+# The last seen state of Magento's MSI source items (or legacy stock items, source "default"): the
+# source-item poller diffs a scan against it, and stock import updates it with what it wrote so its
+# own writes are not seen as Magento changes.
+stock_source_snapshot = Table(
+    "stock_source_snapshot",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", key_string(255), nullable=False),
+    Column("source_code", key_string(64), nullable=False),
+    Column("quantity", Double(), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("sku", "source_code", name="uq_stock_source_snapshot_sku_source"),
+    **_TABLE_OPTIONS,
+)
+
+# PlentyONE's stock per (variation, warehouse) as stock import last read it: what drift compares
+# Magento against and what the reconcile_to_cache bootstrap computes its delta from.
+plenty_stock = Table(
+    "plenty_stock",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("variation_id", BigInteger, nullable=False),
+    Column("warehouse_id", Integer, nullable=False),
+    Column("item_id", BigInteger, nullable=True),
+    Column("sku", key_string(255), nullable=True),
+    Column("physical", Double(), nullable=False),
+    Column("net", Double(), nullable=False),
+    Column("reserved", Double(), nullable=False),
+    Column("plenty_updated_at", UTCDateTime(), nullable=True),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("variation_id", "warehouse_id", name="uq_plenty_stock_variation_warehouse"),
+    Index("ix_plenty_stock_sku", "sku"),
+    **_TABLE_OPTIONS,
+)
+
+# SKUs the drift reconciler found divergent, with how many sweeps in a row: a SKU that keeps
+# drifting points at a missed producer or a skip_and_seed baseline (seed troubleshooting 2 and 5).
+stock_drift = Table(
+    "stock_drift",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", key_string(255), nullable=False, unique=True),
+    Column("consecutive", Integer, nullable=False),
+    Column("magento_quantity", Double(), nullable=True),
+    Column("plenty_quantity", Double(), nullable=True),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    **_TABLE_OPTIONS,
+)
+
+# Watermarks and other small per-producer state (poll high-water marks, last scan times).
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", key_string(128), nullable=False, unique=True),
+    Column("value", Json, nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
     **_TABLE_OPTIONS,
 )

@@ -18,10 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from plentysync.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from plentysync.engine.pipeline import Pipeline
+    from plentysync.engine.pipeline import Pipeline, RunContext
     from plentysync.settings import Settings
 
-ResourceFactory = Callable[["Settings"], AbstractAsyncContextManager[dict[str, Any]]]
+ResourceFactory = Callable[["RunContext", "Settings"], AbstractAsyncContextManager[dict[str, Any]]]
+"""Opens what a run's stages need; it sees the run context, so it can reuse what the caller injected
+into ``ctx.extras`` (tests and benchmarks hand in their own clients) and read the profile's config."""
 
 Direction = Literal["import", "export"]
 TYPE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
@@ -52,7 +54,8 @@ class ProfileType:
     max_attempts: int | None = None
     """Overrides the queue's max_attempts for this type (e.g. order export: 3)."""
     open_resources: ResourceFactory | None = None
-    """Opens what the stages need for a run (API clients...); they find it in ``ctx.extras``."""
+    """Opens what the stages need for a run (API clients...); they find it in ``ctx.extras``, where
+    what the caller injected wins over what this opens."""
 
     def __post_init__(self) -> None:
         if not TYPE_ID_PATTERN.match(self.type_id):

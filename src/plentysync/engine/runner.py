@@ -166,7 +166,7 @@ class ProfileRunner:
                 async with contextlib.AsyncExitStack() as stack:
                     try:
                         if profile_type.open_resources is not None:
-                            resources = await stack.enter_async_context(profile_type.open_resources(eng.settings))
+                            resources = await stack.enter_async_context(profile_type.open_resources(ctx, eng.settings))
                             ctx.extras = {**resources, **ctx.extras}
                         status, summary = await self._drive(ctx)
                     except PlentysyncError as exc:

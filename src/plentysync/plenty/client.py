@@ -49,7 +49,7 @@ class PlentyClientConfig:
     refresh_margin: float = 600.0
     session_cap_retry_after: float = 30.0
     items_per_page: int = 50
-    stock_batch_size: int = 20
+    stock_batch_size: int = 100
     """Rows per stock correction / booking call (see :meth:`StockResource.corrections`)."""
     request_log: RequestLog | None = None
 

@@ -81,9 +81,10 @@ class StockResource:
         also overwrite sales Plenty booked meanwhile; use bookings when Plenty sells too.
 
         Idempotent (sending the same absolute values twice changes nothing), so it is retried after
-        ambiguous failures. Rows go in chunks of ``config.stock_batch_size`` (default 20): the API
-        documents no maximum, large bodies have been seen to time out, and 20 is what established
-        connectors send; a failed chunk does not take more rows down with it than necessary.
+        ambiguous failures. Rows go in chunks of ``config.stock_batch_size`` (default 100): the API
+        documents no maximum; established connectors send 20, which costs five times the write
+        budget for the same rows. Callers that must know which rows a failure hit send one chunk
+        per call.
         """
         validate_rows(rows, CORRECTION_REASONS, "corrections", 0)
         receipts: list[BookingReceipt] = []

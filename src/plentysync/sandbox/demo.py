@@ -154,7 +154,7 @@ def demo_remote_path(settings: Settings) -> Path:
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[dict[str, Any]]:
+async def open_resources(ctx: RunContext, settings: Settings) -> AsyncIterator[dict[str, Any]]:
     yield {"demo_remote": DemoRemote(demo_remote_path(settings))}
 
 

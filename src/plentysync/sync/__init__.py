@@ -35,4 +35,7 @@ SEED_TYPES = tuple(
 
 def register_all(registry: ProfileRegistry) -> ProfileRegistry:
     """Register every profile type this version implements."""
+    from plentysync.sync import stock
+
+    stock.register(registry)
     return registry

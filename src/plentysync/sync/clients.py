@@ -96,6 +96,7 @@ def plenty_client(
         base_url=connection.base_url,
         http=http_config(settings, retry=retry),
         write_concurrency=settings.http.plenty_write_concurrency,
+        stock_batch_size=settings.http.plenty_stock_batch_size,
         request_log=request_log(settings, profile),
     )
     return PlentyClient(credentials, config)

@@ -27,5 +27,8 @@ class PlentySandboxConfig:
     """A page past the end answers with the last page and its real page number (real servers do)."""
     strict_outgoing_sign: bool = True
     """``bookOutgoingItems`` rejects positive quantities with 422 (otherwise they are booked as negative)."""
+    max_stock_rows: int = 100
+    """Rows one stock correction or booking call accepts; more answer 422 and apply nothing. The API
+    documents no maximum: this models one, at the batch size plentysync sends by default."""
     state_file: Path | None = None
     """When set: loaded at start if it exists, saved atomically after every write request."""

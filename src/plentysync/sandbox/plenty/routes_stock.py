@@ -163,6 +163,10 @@ def _warehouse_booking(kind: BookingKind) -> Any:
             rows = body[list_key]
             if not isinstance(rows, list):
                 raise bad_request(f"{list_key} must be an array.")
+            if len(rows) > ctx.config.max_stock_rows:
+                v = Validator()
+                v.add(list_key, f"The {list_key} may not have more than {ctx.config.max_stock_rows} items.")
+                v.check()
             paths = [f"{list_key}.{i}." for i in range(len(rows))]
         else:
             rows, paths = [body], [""]
