@@ -25,7 +25,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-FaultKind = Literal["latency", "status", "rate_limit", "drop_before", "drop_after", "expire_token"]
+FaultKind = Literal[
+    "latency", "latency_after", "status", "rate_limit", "drop_before", "drop_after", "expire_token"
+]
 System = Literal["plenty", "magento"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 CONTROL_PREFIX = "/__sandbox"
@@ -218,6 +220,9 @@ class FaultMiddleware:
         if "drop_after" in rules:
             await self.app(scope, receive, _swallow)
             await _drop(send)
+        if "latency_after" in rules:
+            await self.app(scope, receive, _delayed(send, rules["latency_after"].latency_ms / 1000))
+            return
         await self.app(scope, receive, send)
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -244,6 +249,18 @@ class FaultMiddleware:
             await _respond(send, 200, json.dumps(rule.to_dict()).encode())
             return
         await _respond(send, 405, b'{"message": "method not allowed"}')
+
+
+def _delayed(send: Send, seconds: float) -> Send:
+    """A ``send`` that holds the response back after the app has applied the request: a worker killed
+    meanwhile has had its write applied without learning so."""
+
+    async def delayed(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(seconds)
+        await send(message)
+
+    return delayed
 
 
 async def _swallow(_message: Message) -> None:

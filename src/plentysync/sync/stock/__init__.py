@@ -7,8 +7,8 @@ from __future__ import annotations
 from plentysync.engine.pipeline import Pipeline
 from plentysync.engine.registry import ProfileRegistry, ProfileType
 from plentysync.engine.stages import estimate_queue
-from plentysync.sync.stock import exporter
-from plentysync.sync.stock.config import EXPORT_TYPE_ID, StockExportConfig
+from plentysync.sync.stock import exporter, importer
+from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID, StockExportConfig, StockImportConfig
 from plentysync.sync.stock.resources import stock_resources
 
 EXPORT_TYPE = ProfileType(
@@ -28,6 +28,19 @@ EXPORT_TYPE = ProfileType(
     open_resources=stock_resources,
 )
 
+IMPORT_TYPE = ProfileType(
+    type_id=IMPORT_TYPE_ID,
+    entity="stock",
+    direction="import",
+    label="Stock Import",
+    description="Polls changed PlentyONE stock, writes it to Magento (source items) and fills the stock cache.",
+    config_model=StockImportConfig,
+    pipeline=Pipeline(collect=importer.collect, generate=importer.generate, process=importer.process),
+    queue_backed=False,
+    open_resources=stock_resources,
+)
+
 
 def register(registry: ProfileRegistry) -> None:
     registry.register(EXPORT_TYPE)
+    registry.register(IMPORT_TYPE)

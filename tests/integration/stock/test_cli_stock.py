@@ -1,0 +1,250 @@
+"""``plentysync stock ...`` in-process against both sandboxes over loopback HTTP, on the SQLite database the
+CLI opens from its settings: the seed's summaries, per-SKU results, JSON shapes, confirmations and the
+queue / baseline maintenance commands."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import pytest
+from rich.console import Console
+
+from plentysync.cli import output
+from plentysync.cli.app import app, main
+from plentysync.db import Database
+from plentysync.db.migrate import upgrade
+from plentysync.settings import Settings
+from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID
+from tests.integration.stock.harness import StockScenario, StockScenarioBuilder
+
+COMMANDS = [
+    ["stock", "export"], ["stock", "export", "add"], ["stock", "export", "purge"], ["stock", "export", "drift"],
+    ["stock", "export", "poll"], ["stock", "export", "show"], ["stock", "export", "reset-baseline"],
+    ["stock", "export", "check"], ["stock", "import"],
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture(autouse=True)
+def _wide_console_without_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output.console, "width", 250)
+    monkeypatch.setattr("sys.stdin", io.StringIO())  # confirmations refuse unless --force
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Outcome:
+    capsys.readouterr()
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return Outcome(code, captured.out, captured.err)
+
+
+async def cli(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> Outcome:
+    """The command in a worker thread: it runs its own event loop, as it does in a shell."""
+    result = await anyio.to_thread.run_sync(lambda: run_cli(capsys, *args))
+    assert result.code == code, f"exit {result.code}\n{result.out}\n{result.err}"
+    return result
+
+
+@asynccontextmanager
+async def cli_database() -> AsyncIterator[Database]:
+    """The database the CLI opens (``<data_dir>/plentysync.db``), migrated."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    try:
+        await upgrade(db)
+        await db.sync_clock()
+        yield db
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def scenario() -> AsyncIterator[StockScenario]:
+    async with cli_database() as db, StockScenarioBuilder(db).build() as s:
+        await s.configure(stock_source_mapping={"default": 1})
+        yield s
+
+
+def parent_sku(s: StockScenario) -> tuple[str, str]:
+    return next(
+        (sku, p["type_id"])
+        for sku, p in sorted(s.pair.magento_state.products.items())
+        if p["type_id"] == "configurable"
+    )
+
+
+pytestmark = pytest.mark.anyio
+
+
+# -- without systems -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example_and_json(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    buffer = io.StringIO()
+    app.help_print(command, console=Console(file=buffer, width=200))
+    text = buffer.getvalue()
+    assert re.search(r"Example: plentysync " + " ".join(command), text), text
+    assert "--json" in text
+    assert run_cli(capsys, *command, "--help").code == 0
+
+
+def test_without_a_scope_export_does_nothing_and_says_how(capsys: pytest.CaptureFixture[str]) -> None:
+    human = run_cli(capsys, "stock", "export")
+    assert human.code == 0
+    assert "intentionally does nothing" in human.out
+    assert "--status=pending" in human.out
+    data = run_cli(capsys, "stock", "export", "--json").json()
+    assert data["run"] is None
+    assert "--status=pending" in data["hint"]
+
+
+def test_missing_profiles_say_how_to_create_them(capsys: pytest.CaptureFixture[str]) -> None:
+    export = run_cli(capsys, "stock", "export", "--status", "pending")
+    assert export.code == 2
+    assert "plentysync profile create --type plenty_stock_export --config-file" in export.err
+    imported = run_cli(capsys, "stock", "import", "--json")
+    assert imported.code == 2
+    assert f"--type {IMPORT_TYPE_ID}" in imported.json()["error"]["message"]
+    assert run_cli(capsys, "stock", "export", "--status", "running").code == 2
+
+
+# -- against the sandboxes -------------------------------------------------------------------------
+
+
+async def test_export_by_sku_seeds_the_queue_then_reports_per_sku(
+    scenario: StockScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = scenario
+    first, second = s.stock_skus(2, sources=1)
+    parent, kind = parent_sku(s)
+    result = await cli(capsys, "stock", "export", "-s", f"{first},{second}", "-s", parent)
+    assert "Seeded queue: 2 inserted, 0 updated" in result.out
+    assert f"{parent} ({kind})" in result.out
+    assert "Entities" in result.out
+    assert first in result.out
+    assert second in result.out
+    assert s.plenty_physical(first, 1) == s.magento_qty(first)
+
+    data = (await cli(capsys, "stock", "export", "-s", first, "--json")).json()
+    assert (data["seed"]["inserted"], data["seed"]["updated"]) == (0, 1)
+    assert data["run"]["profile"] == EXPORT_TYPE_ID
+    assert data["run"]["status"] == "success"
+    assert [e["key"] for e in data["run"]["entities"]] == [first]
+
+    drained = (await cli(capsys, "stock", "export", "--status", "pending", "--json")).json()
+    assert drained["seed"] is None
+    assert drained["run"]["processed"] == 0
+
+
+async def test_show_lists_the_queue_row_baselines_and_bookings(
+    scenario: StockScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = scenario
+    await s.configure(correction_mode="delta", stock_source_mapping={"default": 1})
+    sku = s.stock_skus(1, sources=1)[0]
+    await cli(capsys, "stock", "export", "-s", sku)
+    s.set_magento(sku, "default", (s.magento_qty(sku) or 0) + 2)
+    await cli(capsys, "stock", "export", "-s", sku)
+
+    human = await cli(capsys, "stock", "export", "show", sku)
+    assert "Baselines" in human.out
+    assert "Bookings, newest first" in human.out
+    assert "bookIncomingItems" in human.out
+    assert "createStockCorrection" in human.out
+    data = (await cli(capsys, "stock", "export", "show", sku, "--json")).json()
+    assert data["queue"]["status"] == "success"
+    assert data["queue"]["trigger_reason"] == "cli"
+    assert [b["warehouse_id"] for b in data["baselines"]] == [1]
+    assert [b["operation"] for b in data["bookings"]] == ["bookIncomingItems", "createStockCorrection"]
+    assert data["bookings"][0]["delta"] == 2
+
+
+async def test_reset_baseline_asks_and_dry_run_changes_nothing(
+    scenario: StockScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = scenario
+    sku = s.stock_skus(1, sources=1)[0]
+    await cli(capsys, "stock", "export", "-s", sku)
+    assert await s.store.baseline_rows(sku)
+
+    dry = (await cli(capsys, "stock", "export", "reset-baseline", "-s", sku, "--dry-run", "--json")).json()
+    assert (dry["dry_run"], dry["baselines"]) == (True, 1)
+    refused = await cli(capsys, "stock", "export", "reset-baseline", "-s", sku, code=2)
+    assert "pass --force" in refused.err
+    assert await s.store.baseline_rows(sku)
+
+    done = await cli(capsys, "stock", "export", "reset-baseline", "-s", sku, "--force")
+    assert "Forgot 1 baselines" in done.out
+    assert await s.store.baseline_rows(sku) == []
+
+
+async def test_add_and_purge_manage_the_export_queue(
+    scenario: StockScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = scenario
+    done, waiting = s.stock_skus(2, sources=1)
+    await cli(capsys, "stock", "export", "-s", done)
+    refused = await cli(capsys, "stock", "export", "add", "--all", code=2)
+    assert "pass --force" in refused.err
+
+    parent, kind = parent_sku(s)
+    added = (await cli(capsys, "stock", "export", "add", "-s", f"{waiting},{parent},NO-SUCH-SKU", "--json")).json()
+    assert added["eligible"] == [waiting]
+    assert added["skipped"] == {parent: kind}
+    assert added["unknown"] == ["NO-SUCH-SKU"]
+
+    whole = (await cli(capsys, "stock", "export", "add", "--all", "--force", "--json")).json()
+    eligible = [p for p in s.pair.magento_state.products.values() if p["type_id"] in ("simple", "virtual")]
+    assert whole["inserted"] + whole["updated"] == len(eligible)
+
+    await s.engine.queue.purge(EXPORT_TYPE_ID, keys=[k for k in whole["eligible"] if k not in (done, waiting)])
+    dry = (await cli(capsys, "stock", "export", "purge", "--older-than", "0", "--dry-run", "--json")).json()
+    assert dry == {"dry_run": True, "rows": 0, "baselines_kept": True}  # done was queued again by --all
+    await cli(capsys, "stock", "export", "-s", done)
+    purged = await cli(capsys, "stock", "export", "purge", "--older-than", "0")
+    assert "Deleted 1 export queue rows" in purged.out
+    assert "Baselines are kept" in purged.out
+    left = await s.engine.queue.list_items(EXPORT_TYPE_ID)
+    assert [(row.entity_key, row.status) for row in left] == [(waiting, "pending")]
+    assert await s.store.baseline_rows(done)
+
+    await cli(capsys, "stock", "export", "purge", "--all", code=2)
+    await cli(capsys, "stock", "export", "purge", "--all", "--force")
+    assert await s.engine.queue.list_items(EXPORT_TYPE_ID) == []
+
+
+async def test_check_lists_reference_data_and_problems(
+    scenario: StockScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = scenario
+    ok = (await cli(capsys, "stock", "export", "check", "--json")).json()
+    assert ok["ok"] is True
+    assert 1 in [w["id"] for w in ok["warehouses"]]
+    assert "default" in [src["source_code"] for src in ok["sources"]]
+    await s.configure(stock_source_mapping={"default": 1, "nowhere": 99})
+    bad = await cli(capsys, "stock", "export", "check", code=2)
+    assert "PlentyONE has no warehouse 99" in bad.out
+    assert "Magento has no source 'nowhere'" in bad.out
