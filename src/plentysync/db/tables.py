@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Double,
     Column,
+    Double,
     ForeignKey,
     Index,
     Integer,

@@ -25,9 +25,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-FaultKind = Literal[
-    "latency", "latency_after", "status", "rate_limit", "drop_before", "drop_after", "expire_token"
-]
+FaultKind = Literal["latency", "latency_after", "status", "rate_limit", "drop_before", "drop_after", "expire_token"]
 System = Literal["plenty", "magento"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 CONTROL_PREFIX = "/__sandbox"

@@ -90,9 +90,7 @@ class StockScenario:
         recorder = self.pair.recorder
         assert recorder is not None
         return sum(
-            1
-            for x in recorder.exchanges()
-            if x.system == "plenty" and x.method != "GET" and route_part in x.path
+            1 for x in recorder.exchanges() if x.system == "plenty" and x.method != "GET" and route_part in x.path
         )
 
     # -- the connector ---------------------------------------------------------------------------
@@ -116,7 +114,7 @@ class StockScenario:
 
     async def drain(self, type_id: str = EXPORT_TYPE_ID, *, runs: int = 20) -> list[RunReport]:
         """Run until the profile has no pending rows left (retries included)."""
-        reports = []
+        reports: list[RunReport] = []
         for _ in range(runs):
             if not await self.engine.queue.count(type_id, statuses=("pending", "processing")):
                 return reports

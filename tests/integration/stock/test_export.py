@@ -93,7 +93,9 @@ async def test_issue1_sku_not_in_plenty_is_an_error_naming_the_fix(db: Database)
 
 async def test_issue2_skip_and_seed_leaves_plenty_wrong_until_rebootstrapped(db: Database) -> None:
     async with StockScenarioBuilder(db).build() as s:
-        await s.configure(correction_mode="delta", bootstrap_policy="skip_and_seed", stock_source_mapping={"default": 1})
+        await s.configure(
+            correction_mode="delta", bootstrap_policy="skip_and_seed", stock_source_mapping={"default": 1}
+        )
         sku = s.stock_skus(1)[0]
         s.set_magento(sku, "default", 5)
         s.set_plenty(sku, 1, 0)
@@ -103,7 +105,9 @@ async def test_issue2_skip_and_seed_leaves_plenty_wrong_until_rebootstrapped(db:
         await s.export(sku)  # the drift sweep would enqueue it again and again: still no call
         assert s.plenty_physical(sku, 1) == 0
         # the seed's fix: absolute_then_delta, clear the baseline, export again
-        await s.configure(correction_mode="delta", bootstrap_policy="absolute_then_delta", stock_source_mapping={"default": 1})
+        await s.configure(
+            correction_mode="delta", bootstrap_policy="absolute_then_delta", stock_source_mapping={"default": 1}
+        )
         assert await s.store.clear_baselines([sku]) == 1
         await s.export(sku)
         assert s.plenty_physical(sku, 1) == 5

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from plentysync.db import Database
-from plentysync.sandbox.faults import FaultRule
+from plentysync.sandbox.faults import FaultKind, FaultRule
 from plentysync.sync.stock.config import EXPORT_TYPE_ID
 from tests.integration.stock.harness import StockScenario, StockScenarioBuilder
 
@@ -31,7 +31,7 @@ async def _changes(s: StockScenario, count: int, batch_size: int = 100) -> dict[
         s.set_magento(sku, "default", 10)
     await s.export(*skus)
     assert all(s.plenty_physical(sku, 1) == 10 for sku in skus)
-    expected = {}
+    expected: dict[str, float] = {}
     for n, sku in enumerate(skus):
         sold_on_amazon = n % 3
         if sold_on_amazon:
@@ -56,7 +56,7 @@ async def _no_pending(s: StockScenario) -> None:
 
 
 @pytest.mark.parametrize("kind", ["drop_after", "drop_before", "status"])
-async def test_lost_booking_responses_never_book_twice(db: Database, kind: str) -> None:
+async def test_lost_booking_responses_never_book_twice(db: Database, kind: FaultKind) -> None:
     async with StockScenarioBuilder(db).build() as s:
         expected = await _changes(s, 12)
         s.pair.plenty_faults.add(FaultRule(kind, method="PUT", path=BOOKINGS, times=2, status=502))
@@ -80,10 +80,16 @@ async def test_unknown_outcome_waits_for_the_movement_log_when_it_cannot_be_read
 
 
 async def test_worker_killed_after_plenty_applied_a_booking(db: Database) -> None:
-    async with StockScenarioBuilder(db).with_settings(queue={"lease_seconds": 5, "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.01}).build() as s:
+    async with (
+        StockScenarioBuilder(db)
+        .with_settings(queue={"lease_seconds": 5, "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.01})
+        .build() as s
+    ):
         expected = await _changes(s, 12, batch_size=4)
         # the second booking call is applied, then its answer is held back while the worker is killed
-        s.pair.plenty_faults.add(FaultRule("latency_after", method="PUT", path=BOOKINGS, skip=1, times=1, latency_ms=30_000))
+        s.pair.plenty_faults.add(
+            FaultRule("latency_after", method="PUT", path=BOOKINGS, skip=1, times=1, latency_ms=30_000)
+        )
         applied_before = len(s.pair.plenty_state.movements)
         proc = await asyncio.create_subprocess_exec(
             sys.executable,

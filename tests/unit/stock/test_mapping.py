@@ -97,9 +97,7 @@ def test_delta_zero_makes_no_call() -> None:
 
 
 def test_delta_splits_into_incoming_and_outgoing_with_the_seed_reasons() -> None:
-    planned = plan(
-        stock(sources={"default": 9, "berlin": 8}, baselines={1: 10, 2: 5}), config(correction_mode="delta")
-    )
+    planned = plan(stock(sources={"default": 9, "berlin": 8}, baselines={1: 10, 2: 5}), config(correction_mode="delta"))
     assert isinstance(planned, list)
     assert [(r.warehouse_id, r.operation, r.quantity, r.reason_id, r.target) for r in planned] == [
         (1, OUTGOING, -1, 200, 9),

@@ -76,7 +76,9 @@ def test_an_applied_booking_without_movement_id_keeps_its_own_movement() -> None
     pending = booking(2, -1, at=T0 + timedelta(seconds=30))
     settled = match([pending], [movement(50, -1, 200)], taken=set(), applied=[earlier])
     assert [(o.id, o.status) for o in settled.outcomes] == [(2, "not_applied")]
-    both = match([pending], [movement(50, -1, 200), movement(51, -1, 200, T0 + timedelta(seconds=31))], set(), [earlier])
+    both = match(
+        [pending], [movement(50, -1, 200), movement(51, -1, 200, T0 + timedelta(seconds=31))], set(), [earlier]
+    )
     assert [(o.id, o.status, o.plenty_movement_id) for o in both.outcomes] == [(2, "applied", 51)]
 
 

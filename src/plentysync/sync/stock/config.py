@@ -85,6 +85,10 @@ class StockExportConfig(StockProfileConfig):
     correction_mode: CorrectionMode = "absolute"
     bootstrap_policy: BootstrapPolicy = "absolute_then_delta"
     """Delta mode only: what the first push of a (SKU, warehouse) pair without a baseline does."""
+    max_skus_per_push: int = Field(1000, ge=1, le=10_000)
+    """Claimed batches (``process_batch_size`` SKUs each, one Magento read per batch) are merged until
+    this many SKUs or the queue runs dry, so every PlentyONE call carries as many rows as it accepts:
+    the write budget counts calls, not rows."""
     correction_reason_id: int = 301
     incoming_reason_id: int = 100
     outgoing_reason_id: int = 200

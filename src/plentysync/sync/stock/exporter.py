@@ -22,7 +22,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from plentysync.engine.pipeline import Batch, Request, Result, RunContext
+from plentysync.engine.pipeline import Batch, BatchItem, Request, Result, RunContext
 from plentysync.engine.stages import collect_from_queue, finish_queue_rows
 from plentysync.errors import OutcomeUnknownError, RateLimitedError, RemoteValidationError, RetryableError, SyncError
 from plentysync.magento import MagentoClient
@@ -123,13 +123,34 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
 
 
 async def collect(ctx: RunContext) -> AsyncIterator[Batch]:
+    """Claimed batches, loaded and merged into pushes of up to ``max_skus_per_push`` SKUs: a push is
+    sent as soon as each of its (warehouse, call) groups fills a whole call, or the queue runs dry."""
     rt = runtime(ctx)
     config = _config(ctx)
     await check_reference(rt, ctx.refdata, config)
-    async with aclosing(collect_from_queue(ctx)) as batches:
+    limit = rt.plenty.config.stock_batch_size
+    merged: list[BatchItem] = []
+    async with aclosing(collect_from_queue(ctx)) as batches:  # type: ignore[type-var]
         async for batch in batches:
             await load(batch, ctx, rt, config)
-            yield batch
+            merged += batch.items
+            if len(merged) >= config.max_skus_per_push or _calls_full(merged, config, limit):
+                yield Batch(merged)
+                merged = []
+    if merged:
+        yield Batch(merged)
+
+
+def _calls_full(items: Sequence[BatchItem], config: StockExportConfig, limit: int) -> bool:
+    """Whether every (warehouse, call) group of these SKUs holds a whole number of full calls."""
+    groups: dict[tuple[int, str], int] = defaultdict(int)
+    for item in items:
+        planned = plan(item.data, config)
+        if isinstance(planned, list):
+            for row in planned:
+                if row.operation != NO_CALL:
+                    groups[(row.warehouse_id, row.operation)] += 1
+    return bool(groups) and all(count % limit == 0 for count in groups.values())
 
 
 # -- generate ---------------------------------------------------------------------------------------

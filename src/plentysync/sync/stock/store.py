@@ -416,30 +416,31 @@ class StockStore:
                 for chunk in chunked(list(divergent), CHUNK)
                 for r in (await conn.execute(select(t).where(t.c.sku.in_(chunk)))).all()
             }
-        values = [
-            {
-                "sku": sku,
-                "consecutive": (existing[sku].consecutive + 1) if sku in existing else 1,
-                "magento_quantity": mq,
-                "plenty_quantity": pq,
-                "first_seen_at": existing[sku].first_seen_at if sku in existing else now,
-                "last_seen_at": now,
-            }
+        found = [
+            DriftRow(
+                sku=sku,
+                consecutive=(existing[sku].consecutive + 1) if sku in existing else 1,
+                magento_quantity=mq,
+                plenty_quantity=pq,
+                first_seen_at=existing[sku].first_seen_at if sku in existing else now,
+                last_seen_at=now,
+            )
             for sku, (mq, pq) in divergent.items()
         ]
+        values: list[dict[str, Any]] = [row.__dict__ for row in found]
 
         async def work(conn: AsyncConnection) -> None:
             if swept is None:
                 await conn.execute(delete(t).where(t.c.last_seen_at < now))
             else:
                 gone = [sku for sku in swept if sku not in divergent]
-                for chunk in chunked(gone, CHUNK):
-                    await conn.execute(delete(t).where(t.c.sku.in_(chunk)))
-            for chunk in chunked(values, CHUNK):
+                for keys in chunked(gone, CHUNK):
+                    await conn.execute(delete(t).where(t.c.sku.in_(keys)))
+            for rows in chunked(values, CHUNK):
                 stmt = upsert(
                     self.db.backend,
                     t,
-                    list(chunk),
+                    list(rows),
                     ["sku"],
                     lambda new: [
                         (c, new(c)) for c in ("consecutive", "magento_quantity", "plenty_quantity", "last_seen_at")
@@ -448,7 +449,7 @@ class StockStore:
                 await conn.execute(stmt)
 
         await self.db.transact(work)
-        return [DriftRow(**v) for v in values]
+        return found
 
     async def drifting(self, *, at_least: int = 2, limit: int = 50) -> list[DriftRow]:
         t = stock_drift
@@ -457,6 +458,15 @@ class StockStore:
                 select(t).where(t.c.consecutive >= at_least).order_by(t.c.consecutive.desc(), t.c.sku).limit(limit)
             )
             return [DriftRow(**{k: v for k, v in r._mapping.items() if k != "id"}) for r in rows]
+
+    async def clear_all(self) -> None:
+        """Forget every stock table's rows (``plentysync demo --fresh`` starting over)."""
+
+        async def work(conn: AsyncConnection) -> None:
+            for table in (stock_baseline, stock_booking, stock_source_snapshot, plenty_stock, stock_drift, sync_state):
+                await conn.execute(delete(table))
+
+        await self.db.transact(work)
 
     # -- producer state ---------------------------------------------------------------------------
 
