@@ -78,14 +78,25 @@ def test_demo_then_inspect_with_the_ordinary_commands() -> None:
     assert (second["skipped"], second["succeeded"]) == (28, 1)  # unchanged records cost no API call
     assert demo["queue"] == {"error": 1, "skipped": 28, "success": 1}
 
-    [profile] = cli_json("profile", "list")
+    stock = demo["stock"]
+    assert stock["skipped"] is None
+    numbers = [step["step"] for step in stock["steps"]]
+    assert f"{stock['sku']}: Magento 10, PlentyONE 10" in numbers[0]
+    assert "PlentyONE 7" in numbers[1]
+    assert f"{stock['sku']} PlentyONE 6" in numbers[2]  # seed Workflow 4, delta mode: the channel sale is kept
+    assert f"{stock['sku']}: Magento 6" in numbers[3]  # stock import brought it back to Magento
+    assert "saw 0 changes after the import and the next export made 0 bookings" in numbers[4]
+
+    profiles = {p["type_id"]: p for p in cli_json("profile", "list")}
+    assert sorted(profiles) == ["plenty_stock_export", "plenty_stock_import", DEMO]
+    profile = profiles[DEMO]
     assert (profile["type_id"], profile["status"], profile["state"]) == (DEMO, "enabled", "completed")
     assert profile["schedule"] == {"cron_expr": "*/5 * * * *", "timezone": "Europe/Berlin", "enabled": True}
     info = cli_json("profile", "info", DEMO)
     assert info["config"]["reject_keys"] == ["DEMO-00013"]
     assert len(info["schedule"]["next_runs"]) == 3
-    assert cli_json("queue", "stats")["by_status"] == {"error": 1, "skipped": 28, "success": 1}
-    [bad] = cli_json("queue", "list", "--status", "error")
+    assert cli_json("queue", "stats", "-p", DEMO)["by_status"] == {"error": 1, "skipped": 28, "success": 1}
+    [bad] = cli_json("queue", "list", "-p", DEMO, "--status", "error")
     assert bad["entity_key"] == "DEMO-00013"
     runs = cli_json("profile", "history", DEMO)
     assert [r["status"] for r in runs] == ["partial", "partial"]
@@ -113,14 +124,15 @@ def test_destructive_commands_ask_first_or_take_force(tmp_path: Path) -> None:
     cli("demo", "--keys", "20", "--json")
     refused = cli("queue", "purge", "--all", check=2)
     assert "refusing without confirmation; pass --force" in refused.stderr
-    assert cli_json("queue", "purge", "--all", "--dry-run")["rows"] == 20
-    assert cli_json("queue", "purge", "--all", "--force")["rows"] == 20
+    assert cli_json("queue", "purge", "-p", DEMO, "--all", "--dry-run")["rows"] == 20
+    assert cli_json("queue", "purge", "-p", DEMO, "--all", "--force")["rows"] == 20
     assert "refusing" in cli("profile", "history", "clean", "--days", "0", check=2).stderr
-    assert cli_json("profile", "history", "clean", "--days", "0", "--force")["runs"] == 2
+    cleaned = cli_json("profile", "history", "clean", "--days", "0", "--profile", DEMO, "--force")
+    assert cleaned["runs"] == 2
     cli("profile", "delete", DEMO, check=2)
     assert cli_json("profile", "delete", DEMO, "--dry-run")["deleted"] is False
     assert cli_json("profile", "delete", DEMO, "--force")["deleted"] is True
-    assert cli_json("profile", "list") == []
+    assert DEMO not in {p["type_id"] for p in cli_json("profile", "list")}
 
 
 def test_config_export_import_and_schedule(tmp_path: Path) -> None:
@@ -163,9 +175,10 @@ def test_lifecycle_commands() -> None:
     assert cli_json("profile", "rename", DEMO, "Demo")["name"] == "Demo"
     types = {t["type_id"]: t["available"] for t in cli_json("profile", "types")}
     assert types[DEMO] is True
-    assert types["plenty_stock_export"] is False
-    created = cli("profile", "create", "--type", "plenty_stock_export", check=1)
-    assert "unknown profile type 'plenty_stock_export'" in created.stderr
+    assert (types["plenty_stock_export"], types["plenty_stock_import"]) == (True, True)
+    assert types["plenty_order_export"] is False
+    created = cli("profile", "create", "--type", "plenty_order_export", check=1)
+    assert "unknown profile type 'plenty_order_export'" in created.stderr
 
 
 def test_errors_are_one_line_with_exit_codes(tmp_path: Path) -> None:

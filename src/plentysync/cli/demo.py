@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from plentysync.cli.context import Common, open_engine
+from plentysync.cli.demo_stock import run_stock_demo
 from plentysync.cli.output import RichProgress, console, emit, fmt_time
 from plentysync.cli.runs import render_report
 from plentysync.engine.connections import Connection
@@ -145,6 +146,11 @@ async def demo(
         stats = await engine.queue.stats(DEMO_TYPE_ID)
         linked = await engine.links.count(DEMO_ENTITY)
         next_runs = await engine.schedules.next_runs(record.id, 2)
+        say(
+            f"6. Simulated remote calls: {calls} (batches of 100; unchanged records were skipped). "
+            f"Identity links: {linked}. Queue now: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.by_status.items()))
+        )
+        stock = await run_stock_demo(engine, say, quiet=common.json, fresh=fresh)
 
     data: dict[str, Any] = {
         "database": engine.db.display_url,
@@ -167,18 +173,16 @@ async def demo(
         "queue": stats.by_status,
         "links": linked,
         "next_runs": next_runs,
+        "stock": {"skipped": stock.skipped, "sku": stock.sku, "steps": stock.steps},
     }
 
     def human() -> None:
-        console.print(
-            f"6. Simulated remote calls: {calls} (batches of 100; unchanged records were skipped). "
-            f"Identity links: {linked}. Queue now: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.by_status.items()))
-        )
         if next_runs:
             console.print(f"   Next scheduled runs: {', '.join(fmt_time(t) for t in next_runs)}")
         console.print(
             "Look around: plentysync profile list · plentysync queue stats · plentysync profile history · "
-            f"plentysync queue list -p {DEMO_TYPE_ID} --status error,pending"
+            f"plentysync queue list -p {DEMO_TYPE_ID} --status error,pending · plentysync stock export show "
+            f"{stock.sku or 'SKU'}"
         )
 
     emit(common.json, data, human)

@@ -23,11 +23,12 @@ from plentysync.sandbox.wiring import SOURCE_WAREHOUSES, save_sandbox_connection
 from plentysync.sync.stock import drift, producers
 from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID, StockExportConfig
 from plentysync.sync.stock.resources import open_runtime
-from plentysync.sync.stock.store import StockStore
+from plentysync.sync.stock.store import BaselineRow, StockStore
 
 PLENTY_CONNECTION = "sandbox-plenty"
 MAGENTO_CONNECTION = "sandbox-magento"
 AMAZON_SALE_REASON = 201
+STOCKTAKING_REASON = 302
 
 
 def demo_state_dir(engine: Engine) -> Path:
@@ -128,6 +129,12 @@ async def run_stock_demo(engine: Engine, say: Callable[[str], None], *, quiet: b
             item = pair.magento_state.source_item(sku, "default")
             return float(item["quantity"]) if item else 0.0
 
+        # Workflow 4's starting point for the SKU the demo follows, on every run: 10 units on both sides,
+        # last pushed at 10 (day zero has passed)
+        pair.magento_state.set_source_item(sku, "default", 10, 1)
+        if plenty_qty() != 10:
+            plenty_stock.correct(pair.plenty_state, variation, 1, 0, 10, STOCKTAKING_REASON)
+        await StockStore(engine.db).set_baselines([BaselineRow(sku, 1, 10.0, "demo")])
         async with open_runtime(engine.db, engine.settings, config, EXPORT_TYPE_ID, engine.links) as rt:
             await producers.poll_source_items(rt, engine.queue)  # seeds the snapshot on the first run
             added = await producers.enqueue_products(rt, engine.queue, everything=True, reason="manual")
@@ -136,12 +143,13 @@ async def run_stock_demo(engine: Engine, say: Callable[[str], None], *, quiet: b
                 say,
                 f"7. Stock export, delta mode: queued {len(added.eligible)} stock products (skipped "
                 f"{len(added.skipped)} parents); {report.run.succeeded} pushed, {report.run.skipped} already "
-                f"up to date. {sku}: Magento {magento_qty():g}, PlentyONE {plenty_qty():g} (warehouse 1).",
+                f"up to date, {report.run.errors} not in PlentyONE (plentysync stock export --status error). "
+                f"{sku}: Magento {magento_qty():g}, PlentyONE {plenty_qty():g} (warehouse 1).",
                 run=report.run.id,
             )
             plenty_stock.book_delta(pair.plenty_state, variation, 1, 0, -3, AMAZON_SALE_REASON)
             item = pair.magento_state.source_item(sku, "default") or {}
-            pair.magento_state.set_source_item(sku, "default", max(magento_qty() - 1, 0), int(item.get("status", 1)))
+            pair.magento_state.set_source_item(sku, "default", magento_qty() - 1, int(item.get("status", 1)))
             demo.step(
                 say,
                 f"8. Amazon sells 3 through PlentyONE (PlentyONE {plenty_qty():g}, Magento does not know); "

@@ -28,7 +28,7 @@ from plentysync.errors import ConfigError, UsageError
 from plentysync.sync.stock import drift, producers
 from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID, StockExportConfig, StockProfileConfig
 from plentysync.sync.stock.resources import RUNTIME, StockRuntime, check_reference, open_runtime
-from plentysync.sync.stock.store import Booking, StockStore
+from plentysync.sync.stock.store import Booking, DriftRow, StockStore
 
 app = App(name="stock", help="Stock in both directions: export Magento's stock to PlentyONE, import PlentyONE's.")
 
@@ -72,9 +72,9 @@ async def stock_profile(engine: Engine, ref: str, type_id: str) -> ProfileRecord
     """The stock profile ``ref`` names, with the way to create it when there is none."""
     record = await engine.profiles.find(ref)
     if record is None:
+        which = f"no {type_id} profile yet" if ref == type_id else f"no profile '{ref}'"
         raise UsageError(
-            f"no {type_id} profile '{ref}': create one with "
-            f"`plentysync profile create --type {type_id} --config-file stock.toml`"
+            f"{which}: create it with `plentysync profile create --type {type_id} --config-file stock.toml`"
         )
     if record.type_id != type_id:
         raise UsageError(f"profile '{ref}' is a {record.type_id} profile, not {type_id}")
@@ -359,45 +359,40 @@ async def purge(
 # -- drift and producers --------------------------------------------------------------------------
 
 
-def drift_data(report: drift.DriftReport) -> dict[str, Any]:
-    return {
-        "dry_run": report.dry_run,
-        "compared": report.compared,
-        "divergent": [{"sku": d.sku, "magento": d.magento, "plenty": d.plenty} for d in report.divergent],
-        "enqueued": report.enqueued,
-        "no_cache": report.no_cache,
-        "persistent": [
-            {"sku": row.sku, "sweeps": row.consecutive, "magento": row.magento_quantity, "plenty": row.plenty_quantity}
-            for row in report.persistent
-        ],
-    }
+def print_drift(report: drift.DriftReport) -> None:
+    verb = "would queue" if report.dry_run else "queued"
+    console.print(
+        f"Compared {report.compared} SKUs with the cached PlentyONE stock: {report.divergent_skus} divergent, "
+        f"{verb} {report.enqueued} (trigger reason collect_drift)."
+    )
+    if report.divergent:
+        grid = table("SKU", "Warehouse", "Magento", "PlentyONE (cached)", title="Divergent, largest gap first")
+        for d in report.divergent:
+            grid.add_row(d.sku, str(d.warehouse_id), qty(d.magento), qty(d.plenty))
+        console.print(grid)
+    for note in report.notes:
+        console.print(f"• {note}")
+    if report.persistent:
+        print_persistent(report.persistent)
 
 
-def print_drift(data: dict[str, Any]) -> None:
-    if data["no_cache"]:
-        console.print(
-            "The cached PlentyONE stock is empty, so drift has nothing to compare against: run "
-            "`plentysync stock import` first, or seed the queue with `plentysync stock export add --all`."
+def print_persistent(rows: Sequence[DriftRow]) -> None:
+    grid = table("SKU", "Sweeps in a row", "Magento", "PlentyONE (cached)", "Since", title="Keeps drifting")
+    for row in rows:
+        grid.add_row(
+            row.sku,
+            str(row.consecutive),
+            qty(row.magento_quantity),
+            qty(row.plenty_quantity),
+            fmt_time(row.first_seen_at),
         )
-        return
-    verb = "would enqueue" if data["dry_run"] else "enqueued"
-    console.print(f"Compared {data['compared']} SKUs: {len(data['divergent'])} divergent, {verb} {data['enqueued']}.")
-    if data["divergent"]:
-        grid = table("SKU", "Magento", "PlentyONE (cached)", title="Divergent")
-        for row in data["divergent"][:50]:
-            grid.add_row(row["sku"], qty(row["magento"]), qty(row["plenty"]))
-        console.print(grid)
-    if data["persistent"]:
-        grid = table("SKU", "Sweeps in a row", "Magento", "PlentyONE (cached)", title="Keeps drifting")
-        for row in data["persistent"]:
-            grid.add_row(row["sku"], str(row["sweeps"]), qty(row["magento"]), qty(row["plenty"]))
-        console.print(grid)
-        console.print(
-            "These SKUs drift sweep after sweep: a producer misses their changes, or (delta mode) their "
-            "baseline was seeded by skip_and_seed and PlentyONE was never aligned. Fix: set bootstrap_policy "
-            "to absolute_then_delta, then `plentysync stock export reset-baseline -s SKU` and "
-            "`plentysync stock export -s SKU`."
-        )
+    console.print(grid)
+    skus = ",".join(row.sku for row in rows)
+    console.print(
+        "Fix (troubleshooting 2 / 5): set bootstrap_policy = absolute_then_delta, then\n"
+        f"  plentysync stock export reset-baseline -s {skus}\n"
+        f"  plentysync stock export -s {skus}"
+    )
 
 
 @export_app.command(name="drift")
@@ -426,32 +421,27 @@ async def drift_sweep(
     """
     check_limit(limit)
     async with open_engine(common) as engine, export_runtime(engine, profile) as (rt, config):
-        data = drift_data(await drift.sweep(rt, engine.queue, config, limit=limit, dry_run=dry_run))
-    emit(common.json, data, lambda: print_drift(data))
+        report = await drift.sweep(rt, engine.queue, config, limit=limit, dry_run=dry_run)
+    emit(common.json, report, lambda: print_drift(report))
     return 0
 
 
-def poll_data(report: producers.PollReport) -> dict[str, Any]:
-    return {
-        "producer": report.producer,
-        "dry_run": report.dry_run,
-        "scanned": report.scanned,
-        "changed": list(report.changed),
-        "enqueued": report.enqueued,
-        "note": report.note,
-    }
+def print_polls(reports: Sequence[producers.PollReport]) -> None:
+    for report in reports:
+        print_poll(report)
 
 
-def print_poll(polls: list[dict[str, Any]]) -> None:
-    for data in polls:
-        verb = "would queue" if data["dry_run"] else "queued"
-        changed = ", ".join(data["changed"][:20]) + (" ..." if len(data["changed"]) > 20 else "")
-        console.print(
-            f"{data['producer']}: {data['scanned']} scanned, {len(data['changed'])} changed, {verb} "
-            f"{data['enqueued']}{': ' + changed if changed else ''}."
-        )
-        if data["note"]:
-            console.print(f"  {data['note']}")
+def print_poll(report: producers.PollReport) -> None:
+    verb = "would queue" if report.dry_run else "queued"
+    changed = ", ".join(report.changed[:20]) + (" ..." if len(report.changed) > 20 else "")
+    details = [f"{report.removed} removed"] if report.removed else []
+    details += [f"{report.skipped} parents skipped"] if report.skipped else []
+    console.print(
+        f"{report.producer}: {report.scanned} scanned, {len(report.changed)} changed"
+        f"{''.join(', ' + d for d in details)}, {verb} {report.enqueued}{': ' + changed if changed else ''}."
+    )
+    if report.note:
+        console.print(f"  {report.note}")
 
 
 @export_app.command(name="poll")
@@ -472,12 +462,11 @@ async def poll(*, profile: ExportProfile = EXPORT_TYPE_ID, dry_run: DryRun = Fal
         Show what changed, without queueing or moving the watermarks.
     """
     async with open_engine(common) as engine, export_runtime(engine, profile) as (rt, config):
-        reports = []
+        reports: list[producers.PollReport] = []
         if config.inventory_api != "legacy":
             reports.append(await producers.poll_source_items(rt, engine.queue, dry_run=dry_run))
         reports.append(await producers.poll_products(rt, engine.queue, dry_run=dry_run))
-    polls = [poll_data(r) for r in reports]
-    emit(common.json, {"dry_run": dry_run, "polls": polls}, lambda: print_poll(polls))
+    emit(common.json, {"dry_run": dry_run, "polls": reports}, lambda: print_polls(reports))
     return 0
 
 
@@ -581,8 +570,10 @@ def print_bookings(bookings: list[dict[str, Any]]) -> None:
 
 @export_app.command(name="show")
 async def show(sku: str, /, *, limit: int = 20, common: Common = Common()) -> int:
-    """One SKU's export state: its queue row, baselines and cached PlentyONE stock per warehouse, and
-    the booking trail (the seed's metadata.plenty_bookings), newest first.
+    """One SKU's export state: queue row, baselines, cached PlentyONE stock and the booking trail.
+
+    Baselines and cached stock are per PlentyONE warehouse; the bookings (the seed's
+    metadata.plenty_bookings) are listed newest first.
 
     Example: plentysync stock export show 24-MG04 --limit 10
 

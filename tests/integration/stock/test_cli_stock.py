@@ -248,3 +248,49 @@ async def test_check_lists_reference_data_and_problems(
     bad = await cli(capsys, "stock", "export", "check", code=2)
     assert "PlentyONE has no warehouse 99" in bad.out
     assert "Magento has no source 'nowhere'" in bad.out
+
+
+async def test_import_then_drift_finds_and_queues_divergent_skus(
+    scenario: StockScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = scenario
+    await s.configure(IMPORT_TYPE_ID, stock_source_mapping={"default": 1})
+    empty = await cli(capsys, "stock", "export", "drift")
+    assert "nothing could be compared" in empty.out
+
+    sku = s.stock_skus(1, sources=1)[0]
+    s.set_plenty(sku, 1, 7)
+    imported = await cli(capsys, "stock", "import", "-s", sku)
+    assert "plenty_stock_import, run" in imported.out
+    assert sku in imported.out
+    assert s.magento_qty(sku) == 7
+    data = (await cli(capsys, "stock", "import", "-s", sku, "--dry-run", "--json")).json()
+    assert (data["run"]["profile"], data["run"]["dry_run"]) == (IMPORT_TYPE_ID, True)
+
+    s.set_magento(sku, "default", 9)
+    dry = (await cli(capsys, "stock", "export", "drift", "--dry-run", "--json")).json()
+    assert (dry["divergent_skus"], dry["enqueued"]) == (1, 1)
+    assert await s.engine.queue.list_items(EXPORT_TYPE_ID) == []
+    await cli(capsys, "stock", "export", "drift")
+    again = await cli(capsys, "stock", "export", "drift", "--limit", "1")
+    assert "Keeps drifting" in again.out
+    assert f"plentysync stock export reset-baseline -s {sku}" in again.out
+    rows = await s.engine.queue.list_items(EXPORT_TYPE_ID)
+    assert [(row.entity_key, row.trigger_reason) for row in rows] == [(sku, "collect_drift")]
+
+
+async def test_poll_seeds_then_queues_changed_source_items(
+    scenario: StockScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = scenario
+    first = (await cli(capsys, "stock", "export", "poll", "--json")).json()
+    assert [(p["producer"], p["seeded"]) for p in first["polls"]] == [("source_items", True), ("products", True)]
+    sku = s.stock_skus(1, sources=1)[0]
+    s.set_magento(sku, "default", (s.magento_qty(sku) or 0) + 3)
+    dry = await cli(capsys, "stock", "export", "poll", "--dry-run")
+    assert f"source_items: {len(s.pair.magento_state.source_items)} scanned, 1 changed" in dry.out
+    assert f"would queue 1: {sku}" in dry.out
+    assert await s.engine.queue.list_items(EXPORT_TYPE_ID) == []
+    await cli(capsys, "stock", "export", "poll")
+    rows = await s.engine.queue.list_items(EXPORT_TYPE_ID)
+    assert [(row.entity_key, row.trigger_reason) for row in rows] == [(sku, "source_item_save")]

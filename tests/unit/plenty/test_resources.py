@@ -26,7 +26,7 @@ OUTGOING = "PUT /rest/stockmanagement/warehouses/1/stock/bookOutgoingItems"
 INCOMING = "PUT /rest/stockmanagement/warehouses/1/stock/bookIncomingItems"
 
 
-@pytest.mark.parametrize(("rows", "batch", "calls"), [(45, None, 3), (20, None, 1), (5, 2, 3)])
+@pytest.mark.parametrize(("rows", "batch", "calls"), [(245, None, 3), (100, None, 1), (5, 2, 3)])
 async def test_corrections_are_chunked(rows: int, batch: int | None, calls: int) -> None:
     fake = FakePlenty(routes={CORRECTION: json_response([])})
     config = {} if batch is None else {"stock_batch_size": batch}

@@ -77,7 +77,7 @@ class PollReport:
     removed: int = 0
     """Source items: (SKU, source) pairs gone since the last scan (source-item deletes)."""
     skipped: int = 0
-    """Products: changed parents (configurable, bundle, grouped) that hold no stock."""
+    """Products: parents (configurable, bundle, grouped) in the window; they hold no stock, so not queued."""
     seeded: bool = False
     """First run: the snapshot or watermark was set, nothing was queued."""
     api_calls: int = 0
@@ -149,7 +149,7 @@ class SnapshotDiff:
         return removed
 
 
-async def _enqueue(
+async def enqueue_export(
     queue: CoalescingQueue, skus: Sequence[str], *, reason: str, dry_run: bool, priority: int = PRIORITY_DEFAULT
 ) -> tuple[int, int, int]:
     """(enqueued, inserted, updated); a dry run counts what would be enqueued."""
@@ -170,8 +170,8 @@ async def poll_source_items(rt: StockRuntime, queue: CoalescingQueue, *, dry_run
     with ``add --all``, and a first scan cannot tell changes from the catalogue."""
     report = PollReport("source_items", dry_run=dry_run)
     counter = ScanCounter()
-    previous = await rt.store.snapshot()
-    diff = SnapshotDiff(previous)
+    diff = SnapshotDiff(await rt.store.snapshot())
+    first = not diff.previous
     try:
         async for sku, source, state in scan_source_items(rt.magento, counter):
             diff.see(sku, source, state)
@@ -179,11 +179,11 @@ async def poll_source_items(rt: StockRuntime, queue: CoalescingQueue, *, dry_run
         report.api_calls, report.note = counter.calls, NO_MSI
         return report
     report.scanned, report.api_calls = counter.items, counter.calls
-    if not previous:
+    if first:
         return await _seed_snapshot(rt, report, diff.rows)
     removed = diff.finish()
     report.changed, report.removed = sorted(diff.changed), len(removed)
-    report.enqueued, report.inserted, report.updated = await _enqueue(
+    report.enqueued, report.inserted, report.updated = await enqueue_export(
         queue, report.changed, reason="source_item_save", dry_run=dry_run
     )
     if not dry_run:
@@ -271,7 +271,7 @@ async def poll_products(
             scan.see(product, report)
     report.api_calls = max(report.api_calls, 1)
     report.changed = sorted(scan.changed)
-    report.enqueued, report.inserted, report.updated = await _enqueue(
+    report.enqueued, report.inserted, report.updated = await enqueue_export(
         queue, report.changed, reason="product_save", dry_run=dry_run
     )
     report.watermark = format_datetime(scan.mark)
@@ -373,5 +373,5 @@ async def enqueue_products(
         await _by_sku(rt, wanted_skus, report)
         await _by_id(rt, wanted_ids, report)
     report.eligible = list(dict.fromkeys(report.eligible))
-    _, report.inserted, report.updated = await _enqueue(queue, report.eligible, reason=reason, dry_run=dry_run)
+    _, report.inserted, report.updated = await enqueue_export(queue, report.eligible, reason=reason, dry_run=dry_run)
     return report

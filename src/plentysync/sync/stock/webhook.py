@@ -38,7 +38,7 @@ _FORMS = (
 )
 
 
-class WebhookRejected(PlentysyncError):
+class WebhookRejected(PlentysyncError):  # noqa: N818 - a refusal, not a failure of ours
     """The request is refused; the message says why (the endpoint answers 401 or 400 with it)."""
 
     def __init__(self, message: str, *, unauthenticated: bool = False) -> None:
@@ -140,6 +140,8 @@ def _decode(body: bytes) -> dict[str, Any]:
         payload = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise WebhookRejected(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise WebhookRejected("body is nested too deeply") from None
     if not isinstance(payload, dict):
         raise WebhookRejected(f"body must be a JSON object: {_FORMS}")
     return payload
