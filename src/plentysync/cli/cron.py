@@ -12,6 +12,7 @@ from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import console, emit, fmt_time, styled, table
 from plentysync.engine.runner import ProfileRunner, default_owner
 from plentysync.engine.scheduler import run_due_jobs
+from plentysync.sync.stock.maintenance import run_due
 
 app = App(name="cron", help="Scheduled runs: plan schedule jobs and run the due ones.")
 
@@ -19,7 +20,9 @@ app = App(name="cron", help="Scheduled runs: plan schedule jobs and run the due 
 @app.command(name="run")
 async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
     """Plan schedule jobs ahead, mark missed ones, run every profile whose job is due, and delete run
-    history older than history_lifetime_days.
+    history older than history_lifetime_days. Before that, the enabled stock export's producers run
+    when due: the source-item and product pollers every poll_interval_seconds, the drift sweep on
+    drift_cron.
 
     Safe to call from several hosts at once: each due job is claimed by exactly one caller.
     Meant for a crontab line such as `* * * * * plentysync cron run`.
@@ -43,6 +46,7 @@ async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
             ]
             data: dict[str, Any] = {"dry_run": True, "due": due}
         else:
+            maintenance = await run_due(engine)
             done = await run_due_jobs(engine, ProfileRunner(engine, owner=owner))
             ok = done.ok
             results = [asdict(o) for o in done.outcomes]
@@ -53,6 +57,7 @@ async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
                 "cleaned": done.tick.cleaned,
                 "history_runs_deleted": done.history_runs_deleted,
                 "runs": results,
+                "stock_producers": {"ran": maintenance.ran, **maintenance.details},
             }
 
     def human() -> None:
@@ -62,6 +67,9 @@ async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
                 console.print(f"  {job.job_code} scheduled {fmt_time(job.scheduled_at)}")
             return
         console.print(f"Planned {data['planned']} jobs, {data['missed']} marked missed, {len(results)} due runs.")
+        producers = data["stock_producers"]
+        if producers["ran"]:
+            console.print(f"Stock producers: {', '.join(producers['ran'])} ({producers})")
         if results:
             grid = table("Job", "Profile", "Status", "Run", "Message")
             for row in results:

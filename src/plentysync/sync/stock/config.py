@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from plentysync.engine.registry import ProfileConfig
+from plentysync.engine.schedule import normalize_cron
 from plentysync.errors import ConfigError
 from plentysync.plenty.stock import CORRECTION_REASONS, INCOMING_REASONS, OUTGOING_REASONS
 
@@ -97,6 +98,14 @@ class StockExportConfig(StockProfileConfig):
     drift_cron: str = "15 * * * *"
     """When the worker runs the drift reconciler (the seed's hourly sweep)."""
     drift_tolerance: float = Field(0.0001, ge=0)
+
+    @field_validator("drift_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            return normalize_cron(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @model_validator(mode="after")
     def _reasons(self) -> StockExportConfig:
