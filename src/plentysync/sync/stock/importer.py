@@ -19,12 +19,13 @@ The watermark (``plenty_stock_import.watermark``, the poll's start time by our c
 a full, unscoped, unlimited run in which no entity failed: a failed SKU is read again next time.
 
 Warehouse -> source is the inverse of ``stock_source_mapping``; when several sources map to one warehouse
-the warehouse's quantity goes to the first of them in mapping order and the others are left alone.
+the warehouse's quantity goes to the first of them by source code and the others are left alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -103,7 +104,8 @@ class MappedEntries:
 
 def sources_by_warehouse(config: StockImportConfig) -> dict[int, str]:
     """Warehouse -> the source its quantity is written to (the inverse of ``stock_source_mapping``;
-    with several sources on one warehouse, the first in mapping order). An empty mapping pairs
+    with several sources on one warehouse, the first by source code: the stored mapping's key order is
+    not kept by every database, PostgreSQL's JSONB reorders it). An empty mapping pairs
     ``main_warehouse_id`` with ``default``; legacy inventory has the ``default`` source only."""
     if config.inventory_api == "legacy":
         warehouse = config.warehouse_of(DEFAULT_SOURCE)
@@ -111,7 +113,7 @@ def sources_by_warehouse(config: StockImportConfig) -> dict[int, str]:
     if not config.stock_source_mapping:
         return {config.main_warehouse_id: DEFAULT_SOURCE}
     found: dict[int, str] = {}
-    for code, warehouse in config.stock_source_mapping.items():
+    for code, warehouse in sorted(config.stock_source_mapping.items()):
         found.setdefault(warehouse, code)
     return found
 
@@ -255,10 +257,11 @@ async def _skus_of(variation_ids: Sequence[int], ctx: RunContext, rt: StockRunti
     known = await ctx.links.resolve_plenty(ENTITY, [str(v) for v in variation_ids])
     found = {int(key): link.magento_key for key, link in known.items()}
     missing = [v for v in variation_ids if v not in found]
+    wanted = set(missing)
     new_links: list[Link] = []
     for chunk in chunked(missing, LOOKUP_CHUNK):
         async for variation in rt.plenty.items.search_variations(ids=list(chunk), items_per_page=LOOKUP_CHUNK):
-            if variation.id is None or not variation.number or variation.id not in missing:
+            if variation.id is None or not variation.number or variation.id not in wanted:
                 continue
             found[variation.id] = variation.number
             extra = {"item_id": variation.itemId} if variation.itemId is not None else {}
@@ -298,7 +301,7 @@ async def _load(
 
 async def group_by_variation(
     entries: AsyncIterator[StockEntry], size: int, limit: int | None = None
-) -> AsyncIterator[list[StockEntry]]:
+) -> AsyncGenerator[list[StockEntry], None]:
     """Consecutive rows in groups of at most ``size`` variations, at most ``limit`` variations in all."""
     group: dict[int, list[StockEntry]] = {}
     taken = 0
@@ -318,13 +321,14 @@ async def group_by_variation(
         yield [e for rows in group.values() for e in rows]
 
 
-async def _collect_changed(ctx: RunContext, rt: StockRuntime, config: StockImportConfig) -> AsyncIterator[Batch]:
+async def _collect_changed(ctx: RunContext, rt: StockRuntime, config: StockImportConfig) -> AsyncGenerator[Batch, None]:
     started = ctx.clock.now()
     since = await _since(ctx, rt, config)
     stream = rt.plenty.stock.list_stock(updated_from=since)
-    async for group in group_by_variation(stream, ctx.batch_size, ctx.options.limit):
-        items, _ = await _load(group, ctx, rt, config)
-        yield Batch(items)
+    async with aclosing(group_by_variation(stream, ctx.batch_size, ctx.options.limit)) as groups:
+        async for group in groups:
+            items, _ = await _load(group, ctx, rt, config)
+            yield Batch(items)
     # Reached only once the runner asked for a batch after the last one: every batch went through.
     if ctx.dry_run or ctx.options.limit is not None or ctx.messages.failed:
         return
@@ -348,7 +352,7 @@ async def _variations_of(skus: Sequence[str], ctx: RunContext, rt: StockRuntime)
     return found
 
 
-async def _collect_scoped(ctx: RunContext, rt: StockRuntime, config: StockImportConfig) -> AsyncIterator[Batch]:
+async def _collect_scoped(ctx: RunContext, rt: StockRuntime, config: StockImportConfig) -> AsyncGenerator[Batch, None]:
     """Only the SKUs asked for, each variation read by id; the watermark stays where it is."""
     skus = list(dict.fromkeys(ctx.options.keys))
     if ctx.options.limit is not None:
@@ -377,8 +381,9 @@ async def collect(ctx: RunContext) -> AsyncIterator[Batch]:
     config = _config(ctx)
     await check_reference(rt, ctx.refdata, config)
     batches = _collect_scoped(ctx, rt, config) if ctx.options.keys else _collect_changed(ctx, rt, config)
-    async for batch in batches:
-        yield batch
+    async with aclosing(batches):
+        async for batch in batches:
+            yield batch
 
 
 # -- generate ---------------------------------------------------------------------------------------

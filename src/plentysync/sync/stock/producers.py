@@ -162,16 +162,21 @@ async def enqueue_export(
 # -- source items -----------------------------------------------------------------------------------
 
 
+SEEDED_STATE = "plenty_stock_export.snapshot_seeded"
+
+
 async def poll_source_items(rt: StockRuntime, queue: CoalescingQueue, *, dry_run: bool = False) -> PollReport:
     """One full scan of Magento's source items; queue the SKUs whose pairs are new, changed or gone.
 
     The queue is written before the snapshot: a crash in between finds the same changes again, nothing
-    is lost. The first scan (empty snapshot) only records the snapshot: onboarding queues everything
-    with ``add --all``, and a first scan cannot tell changes from the catalogue."""
+    is lost. The first scan only records the snapshot: onboarding queues everything with ``add --all``,
+    and a first scan cannot tell changes from the catalogue. "First" is a flag, not an empty snapshot:
+    stock import records what it writes there too, and a snapshot holding only those pairs must not
+    make the next scan queue the whole catalogue."""
     report = PollReport("source_items", dry_run=dry_run)
     counter = ScanCounter()
     diff = SnapshotDiff(await rt.store.snapshot())
-    first = not diff.previous
+    first = not await rt.store.get_state(SEEDED_STATE)
     try:
         async for sku, source, state in scan_source_items(rt.magento, counter):
             diff.see(sku, source, state)
@@ -200,6 +205,7 @@ async def _seed_snapshot(rt: StockRuntime, report: PollReport, rows: list[Snapsh
     )
     if not report.dry_run:
         await rt.store.update_snapshot(rows)
+        await rt.store.set_state(SEEDED_STATE, True)
     return report
 
 
