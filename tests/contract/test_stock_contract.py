@@ -15,8 +15,7 @@ from plentysync.db.migrate import upgrade
 from plentysync.engine.links import Link
 from plentysync.sandbox.faults import FaultRule
 from plentysync.sync.stock import drift, producers
-from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID, StockExportConfig
-from plentysync.sync.stock.resources import open_runtime
+from plentysync.sync.stock.config import IMPORT_TYPE_ID
 from tests.contract.validate import ContractValidator
 from tests.integration.stock.harness import StockScenarioBuilder
 
@@ -41,11 +40,8 @@ async def test_stock_profiles_follow_the_specs(sqlite_db: Database, contract_val
         await s.export(*skus)
         await s.engine.links.delete("variation", [skus[0]])
         await s.configure(correction_mode="delta")
-        record = await s.engine.profiles.find(EXPORT_TYPE_ID)
-        assert record is not None
-        config = s.engine.profiles.typed_config(record)
-        assert isinstance(config, StockExportConfig)
-        async with open_runtime(s.engine.db, s.engine.settings, config, EXPORT_TYPE_ID, s.engine.links) as rt:
+        config = await s.export_config()
+        async with s.export_runtime() as rt:
             await producers.poll_source_items(rt, s.engine.queue)
             await producers.poll_products(rt, s.engine.queue)
             await producers.enqueue_products(rt, s.engine.queue, everything=True)

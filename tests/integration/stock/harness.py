@@ -22,7 +22,8 @@ from plentysync.sandbox.server import RunningServer, serving
 from plentysync.sandbox.wiring import SOURCE_WAREHOUSES, save_sandbox_connections
 from plentysync.settings import Settings
 from plentysync.sync import register_all
-from plentysync.sync.stock.config import EXPORT_TYPE_ID
+from plentysync.sync.stock.config import EXPORT_TYPE_ID, StockExportConfig
+from plentysync.sync.stock.resources import StockRuntime, open_runtime
 from plentysync.sync.stock.store import StockStore
 
 
@@ -102,6 +103,20 @@ class StockScenario:
             await self.engine.profiles.create(type_id, config={**base, **config})
         else:
             await self.engine.profiles.update_config(record.id, {**base, **config})
+
+    async def export_config(self) -> StockExportConfig:
+        record = await self.engine.profiles.find(EXPORT_TYPE_ID)
+        assert record is not None, "configure the export profile first"
+        config = self.engine.profiles.typed_config(record)
+        assert isinstance(config, StockExportConfig)
+        return config
+
+    @asynccontextmanager
+    async def export_runtime(self) -> AsyncIterator[StockRuntime]:
+        """The export profile's runtime outside a run (producers, drift), as the CLI builds it."""
+        config = await self.export_config()
+        async with open_runtime(self.engine.db, self.engine.settings, config, EXPORT_TYPE_ID, self.engine.links) as rt:
+            yield rt
 
     async def export(self, *skus: str, reason: str = "manual", **options: Any) -> RunReport:
         if skus:

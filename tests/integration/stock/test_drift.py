@@ -16,7 +16,7 @@ from plentysync.db import Database
 from plentysync.engine.queue import CoalescingQueue
 from plentysync.sync.stock import drift
 from plentysync.sync.stock.config import EXPORT_TYPE_ID, StockExportConfig
-from plentysync.sync.stock.resources import StockRuntime, open_runtime
+from plentysync.sync.stock.resources import StockRuntime
 from plentysync.sync.stock.store import Pair, PlentyStockRow
 from tests.integration.stock.harness import StockScenario, StockScenarioBuilder
 
@@ -26,12 +26,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.db]
 @asynccontextmanager
 async def runtime(s: StockScenario, **config: Any) -> AsyncIterator[tuple[StockRuntime, StockExportConfig]]:
     await s.configure(**config)
-    record = await s.engine.profiles.find(EXPORT_TYPE_ID)
-    assert record is not None
-    typed = s.engine.profiles.typed_config(record)
-    assert isinstance(typed, StockExportConfig)
-    async with open_runtime(s.engine.db, s.engine.settings, typed, EXPORT_TYPE_ID, s.engine.links) as rt:
-        yield rt, typed
+    async with s.export_runtime() as rt:
+        yield rt, await s.export_config()
 
 
 def magento_totals(s: StockScenario, config: StockExportConfig) -> dict[Pair, float]:

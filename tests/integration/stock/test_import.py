@@ -3,8 +3,6 @@ how the watermark limits the reads, and that an import never echoes back as an e
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -18,9 +16,8 @@ from plentysync.sandbox.plenty import stock as plenty_stock
 from plentysync.sandbox.plenty.timefmt import w3c
 from plentysync.sandbox.recorder import Exchange
 from plentysync.sync.stock import producers
-from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID, StockExportConfig
+from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID
 from plentysync.sync.stock.importer import WATERMARK, unknown_variation_key
-from plentysync.sync.stock.resources import StockRuntime, open_runtime
 from tests.integration.stock.harness import StockScenario, StockScenarioBuilder
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
@@ -184,16 +181,6 @@ async def test_a_failed_batch_holds_the_watermark_and_records_what_landed(db: Da
         assert await s.store.get_state(WATERMARK) is not None
 
 
-@asynccontextmanager
-async def _export_runtime(s: StockScenario) -> AsyncIterator[StockRuntime]:
-    record = await s.engine.profiles.find(EXPORT_TYPE_ID)
-    assert record is not None
-    typed = s.engine.profiles.typed_config(record)
-    assert isinstance(typed, StockExportConfig)
-    async with open_runtime(s.engine.db, s.engine.settings, typed, EXPORT_TYPE_ID, s.engine.links) as rt:
-        yield rt
-
-
 async def test_an_import_is_not_echoed_by_the_delta_export(db: Database) -> None:
     """Amazon sells 3 in PlentyONE, the import brings Magento to 7: neither the source-item poll nor an
     export sees a change. Then Magento ships 1: exactly -1 is booked and PlentyONE ends at 6."""
@@ -205,7 +192,7 @@ async def test_an_import_is_not_echoed_by_the_delta_export(db: Database) -> None
         s.set_magento(sku, "default", 10)
         s.set_plenty(sku, 1, 10)
         assert (await s.export(sku)).run.status == "success"
-        async with _export_runtime(s) as rt:
+        async with s.export_runtime() as rt:
             assert (await producers.poll_source_items(rt, s.engine.queue)).seeded
             s.channel_sale(sku, 1, 3)
 

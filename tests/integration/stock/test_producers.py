@@ -17,8 +17,8 @@ from plentysync.db import Database
 from plentysync.engine.queue import PRIORITY_URGENT, CoalescingQueue
 from plentysync.sandbox.magento.state import fmt_time
 from plentysync.sync.stock import producers, webhook
-from plentysync.sync.stock.config import EXPORT_TYPE_ID, StockExportConfig
-from plentysync.sync.stock.resources import StockRuntime, open_runtime
+from plentysync.sync.stock.config import EXPORT_TYPE_ID
+from plentysync.sync.stock.resources import StockRuntime
 from tests.integration.stock.harness import StockScenario, StockScenarioBuilder
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
@@ -27,11 +27,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.db]
 @asynccontextmanager
 async def runtime(s: StockScenario, **config: Any) -> AsyncIterator[StockRuntime]:
     await s.configure(**config)
-    record = await s.engine.profiles.find(EXPORT_TYPE_ID)
-    assert record is not None
-    typed = s.engine.profiles.typed_config(record)
-    assert isinstance(typed, StockExportConfig)
-    async with open_runtime(s.engine.db, s.engine.settings, typed, EXPORT_TYPE_ID, s.engine.links) as rt:
+    async with s.export_runtime() as rt:
         yield rt
 
 

@@ -32,7 +32,7 @@ from plentysync.sync.stock import reconcile
 from plentysync.sync.stock.config import DEFAULT_SOURCE, STOCK_ELIGIBLE_TYPES, StockExportConfig
 from plentysync.sync.stock.mapping import CORRECTION, INCOMING, NO_CALL, OUTGOING, SkuStock, StockRow, plan, qty
 from plentysync.sync.stock.resources import StockRuntime, check_reference, runtime
-from plentysync.sync.stock.store import BaselineRow, BookingIntent, BookingOutcome, BookingStatus
+from plentysync.sync.stock.store import BaselineRow, BookingOutcome, BookingStatus
 
 TRAIL_LENGTH = 50
 """Bookings kept in a queue row's ``metadata.plenty_bookings`` (the full trail is in stock_booking)."""
@@ -317,22 +317,7 @@ async def process(requests: Sequence[Request], ctx: RunContext) -> list[Result]:
     rt = runtime(ctx)
     config = _config(ctx)
     rows = [row for request in requests for row in request.payload]
-    intents = [
-        BookingIntent(
-            sku=r.sku,
-            variation_id=r.variation_id,
-            warehouse_id=r.warehouse_id,
-            mode=r.mode,
-            operation=r.operation,
-            reason_id=r.reason_id,
-            quantity=r.quantity,
-            delta=r.delta,
-            baseline_before=r.baseline_before,
-            target=r.target,
-        )
-        for r in rows
-    ]
-    ids = await rt.store.add_intents(intents, ctx.run_id)
+    ids = await rt.store.add_intents(rows, ctx.run_id)
     outcomes: list[RowOutcome] = []
     groups: dict[tuple[int, str], list[tuple[StockRow, int]]] = defaultdict(list)
     for row, booking_id in zip(rows, ids, strict=True):

@@ -24,6 +24,7 @@ from plentysync.db.tables import (
     stock_source_snapshot,
     sync_state,
 )
+from plentysync.sync.stock.mapping import StockRow
 
 CHUNK = 500
 Pair = tuple[str, int]
@@ -49,21 +50,9 @@ class BaselineRow:
 
 
 @dataclass(frozen=True)
-class BookingIntent:
-    sku: str
-    variation_id: int
-    warehouse_id: int
-    mode: str
-    operation: str
-    reason_id: int | None
-    quantity: float
-    delta: float | None
-    baseline_before: float | None
-    target: float
+class Booking(StockRow):
+    """A stock row as it was written to ``stock_booking``, with what became of it."""
 
-
-@dataclass(frozen=True)
-class Booking(BookingIntent):
     id: int
     status: str
     plenty_booking_id: int | None
@@ -200,7 +189,7 @@ class StockStore:
 
     # -- bookings ---------------------------------------------------------------------------------
 
-    async def add_intents(self, intents: Sequence[BookingIntent], run_id: int | None) -> list[int]:
+    async def add_intents(self, intents: Sequence[StockRow], run_id: int | None) -> list[int]:
         """Write the intents (status pending) and return their ids in the same order."""
         if not intents:
             return []
