@@ -160,6 +160,8 @@ async def test_watermark_reads_only_changed_rows(db: Database) -> None:
 async def test_a_failed_batch_holds_the_watermark_and_records_what_landed(db: Database) -> None:
     async with StockScenarioBuilder(db).build() as s:
         await s.configure(IMPORT_TYPE_ID, process_batch_size=500)
+        for key in list(s.pair.plenty_state.stock):  # PlentyONE differs everywhere: every source needs a write
+            s.pair.plenty_state.stock[key] += 1
         _backdate_plenty_stock(s)
         # the first chunk of the batch's write lands, the second is refused
         s.pair.magento_faults.add(
@@ -270,3 +272,31 @@ async def test_legacy_inventory_writes_the_stock_item(db: Database) -> None:
         assert [x.method for x in writes] == ["PUT"]
         assert "/stockItems/" in writes[0].path
         assert await s.store.snapshot() == {(sku, "default"): (5.0, 1)}
+
+
+async def test_an_unexported_magento_change_is_not_overwritten(db: Database) -> None:
+    """Magento ships 5 (55 -> 50) while Amazon sells 2 in PlentyONE (55 -> 53). The import must not write
+    53 over Magento's 50: the export books -5 first (PlentyONE 48), then the import brings 48 back."""
+    async with StockScenarioBuilder(db).build() as s:
+        mapping = {"default": 1}
+        await s.configure(EXPORT_TYPE_ID, correction_mode="delta", stock_source_mapping=mapping)
+        await s.configure(IMPORT_TYPE_ID, stock_source_mapping=mapping)
+        sku = s.stock_skus(1, sources=1)[0]
+        s.set_magento(sku, "default", 55)
+        await s.export(sku)
+        await s.run(IMPORT_TYPE_ID, keys=(sku,))
+        assert (s.magento_qty(sku), s.plenty_physical(sku, 1)) == (55, 55)
+
+        s.set_magento(sku, "default", 50)
+        s.channel_sale(sku, 1, 2)
+        for pending in (False, True):  # not yet seen by the poller, then waiting in the export queue
+            if pending:
+                await s.engine.queue.enqueue(EXPORT_TYPE_ID, [sku], reason="source_item_save")
+            report = await s.run(IMPORT_TYPE_ID, keys=(sku,))
+            assert "not imported yet" in (report.entities[0].message or "")
+            assert s.magento_qty(sku) == 50
+        await s.run(EXPORT_TYPE_ID)
+        assert s.plenty_physical(sku, 1) == 48
+        await s.run(IMPORT_TYPE_ID, keys=(sku,))
+        assert s.magento_qty(sku) == 48
+        assert await s.store.baselines([sku]) == {(sku, 1): 48}

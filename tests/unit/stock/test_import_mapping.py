@@ -19,8 +19,10 @@ from plentysync.sync.stock.importer import (
     NotImported,
     SkuEntries,
     SourceWrite,
+    conflict,
     group_by_variation,
     map_entries,
+    needs_write,
     plan,
     plan_writes,
     sources_by_warehouse,
@@ -116,25 +118,50 @@ def sku_entries(*rows: StockEntry, cfg: StockImportConfig | None = None) -> SkuE
     return map_entries(rows, LINKS, cfg or config()).by_sku[SKU]
 
 
-def test_plan_writes_skips_what_the_snapshot_holds() -> None:
+def test_only_what_magento_does_not_hold_needs_a_write() -> None:
     entries = sku_entries(entry(1, 7), entry(2, 0))
-    planned = plan_writes(entries, {"default": (7.0, 1), "berlin": (0.0, 1)}, config())
+    held = {"default": (7.0, 1), "berlin": (0.0, 1)}
+    planned = plan_writes(entries, held, config())
     # berlin's quantity matches but its status must turn to out of stock
-    assert [(w.source_code, w.status) for w in planned] == [("berlin", 0)]
-    assert plan_writes(entries, {"default": (7.0, 1), "berlin": (0.0, 0)}, config()) == []
+    assert [(w.source_code, w.status) for w in planned if needs_write(w, held)] == [("berlin", 0)]
+    in_line = {"default": (7.0, 1), "berlin": (0.0, 0)}
+    assert [w for w in plan_writes(entries, in_line, config()) if needs_write(w, in_line)] == []
 
 
-def test_baseline_adds_the_other_sources_of_the_warehouse_like_the_export() -> None:
+def test_a_warehouse_shared_by_sources_is_not_counted_twice() -> None:
+    """The export adds up the sources of a warehouse: the written source gets the warehouse's quantity
+    less what the others hold, and the baseline is the total Magento then holds (7, as in PlentyONE)."""
     cfg = config(stock_source_mapping={"default": 1, "eu": 1, "berlin": 2})
     entries = sku_entries(entry(1, 7), entry(2, 3), cfg=cfg)
     planned = plan_writes(entries, {"eu": (2.0, 1), "berlin": (1.0, 1)}, cfg)
-    assert [(w.source_code, w.quantity, w.baseline) for w in planned] == [("default", 7, 9), ("berlin", 3, 3)]
+    assert [(w.source_code, w.quantity, w.baseline) for w in planned] == [("default", 5, 7), ("berlin", 3, 3)]
 
 
-def test_empty_mapping_baseline_counts_every_source_of_the_sku() -> None:
+def test_a_shared_warehouse_below_the_other_sources_empties_the_written_one() -> None:
+    cfg = config(stock_source_mapping={"default": 1, "eu": 1})
+    planned = plan_writes(sku_entries(entry(1, 1), cfg=cfg), {"eu": (2.0, 1), "default": (4.0, 1)}, cfg)
+    assert [(w.source_code, w.quantity, w.status, w.baseline) for w in planned] == [("default", 0, 0, 2)]
+
+
+def test_empty_mapping_counts_every_source_of_the_sku() -> None:
     cfg = StockImportConfig(main_warehouse_id=1)
     planned = plan_writes(sku_entries(entry(1, 7), cfg=cfg), {"eu": (2.0, 1), "default": (1.0, 1)}, cfg)
-    assert [(w.quantity, w.baseline) for w in planned] == [(7, 9)]
+    assert [(w.quantity, w.baseline) for w in planned] == [(5, 7)]
+
+
+def test_a_pending_magento_change_is_not_overwritten() -> None:
+    entries = sku_entries(entry(1, 53))
+    waiting = ImportItem(entries, "simple", {"default": (55.0, 1)}, export_pending=True)
+    assert "waits in the stock export queue" in (conflict(waiting) or "")
+    unseen = ImportItem(entries, "simple", {"default": (55.0, 1)}, live={"default": (50.0, 1)})
+    assert "changed since plentysync last saw it (55 → 50)" in (conflict(unseen) or "")
+    in_line = ImportItem(entries, "simple", {"default": (55.0, 1)}, live={"default": (55.0, 1)})
+    assert conflict(in_line) is None
+    first_contact = ImportItem(entries, "simple", {}, live={"default": (50.0, 1)})
+    assert conflict(first_contact) is None
+    result = plan(BatchItem(SKU, data=unseen), config())
+    assert isinstance(result, Result)
+    assert result.status == "skipped"
 
 
 def item(product_type: str | None = "simple", snapshot: dict[str, tuple[float, int]] | None = None) -> BatchItem:

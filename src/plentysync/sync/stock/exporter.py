@@ -32,7 +32,7 @@ from plentysync.sync.stock import reconcile
 from plentysync.sync.stock.config import DEFAULT_SOURCE, STOCK_ELIGIBLE_TYPES, StockExportConfig
 from plentysync.sync.stock.mapping import CORRECTION, INCOMING, NO_CALL, OUTGOING, SkuStock, StockRow, plan, qty
 from plentysync.sync.stock.resources import StockRuntime, check_reference, runtime
-from plentysync.sync.stock.store import BaselineRow, BookingOutcome, BookingStatus
+from plentysync.sync.stock.store import BaselineRow, BookingOutcome, BookingStatus, SnapshotRow
 
 TRAIL_LENGTH = 50
 """Bookings kept in a queue row's ``metadata.plenty_bookings`` (the full trail is in stock_booking)."""
@@ -60,6 +60,17 @@ async def product_types(magento: MagentoClient, skus: Sequence[str]) -> dict[str
     return found
 
 
+async def source_states(magento: MagentoClient, skus: Sequence[str]) -> dict[str, dict[str, tuple[float, int]]]:
+    """Lower-cased SKU -> {source code: (physical quantity, status)} of Magento's MSI source items, in one
+    search."""
+    found: dict[str, dict[str, tuple[float, int]]] = defaultdict(dict)
+    criteria = SearchCriteria().where_in("sku", skus)
+    async for item in magento.inventory.source_items(criteria, page_size=MAGENTO_PAGE):
+        if item.sku and item.source_code:
+            found[item.sku.lower()][item.source_code] = (qty(float(item.quantity or 0.0)), item.status or 0)
+    return found
+
+
 async def source_quantities(magento: MagentoClient, skus: Sequence[str], api: str) -> dict[str, dict[str, float]]:
     """Lower-cased SKU -> {source code: physical quantity}. MSI: one search; legacy: the stock item of
     each SKU stands for the ``default`` source."""
@@ -75,10 +86,8 @@ async def source_quantities(magento: MagentoClient, skus: Sequence[str], api: st
             if item.qty is not None:
                 found[sku.lower()][DEFAULT_SOURCE] = float(item.qty)
         return found
-    criteria = SearchCriteria().where_in("sku", skus)
-    async for source_item in magento.inventory.source_items(criteria, page_size=MAGENTO_PAGE):
-        if source_item.sku and source_item.source_code:
-            found[source_item.sku.lower()][source_item.source_code] = float(source_item.quantity or 0.0)
+    for sku, held in (await source_states(magento, skus)).items():
+        found[sku] = {code: quantity for code, (quantity, _) in held.items()}
     return found
 
 
@@ -99,7 +108,11 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
             unresolved[booking.sku] += 1
     types = await product_types(rt.magento, skus)
     eligible = [sku for sku in skus if types.get(sku.lower(), ("", None))[0] in STOCK_ELIGIBLE_TYPES]
-    sources = await source_quantities(rt.magento, eligible, config.inventory_api) if eligible else {}
+    seen = await source_states(rt.magento, eligible) if eligible and config.inventory_api == "msi" else {}
+    if config.inventory_api == "msi":
+        sources = {sku: {code: q for code, (q, _) in held.items()} for sku, held in seen.items()}
+    else:
+        sources = await source_quantities(rt.magento, eligible, "legacy") if eligible else {}
     baselines = await rt.store.baselines(eligible)
     with_stock = [sku for sku in eligible if sources.get(sku.lower()) or any(k[0] == sku for k in baselines)]
     variations = await rt.resolver.resolve(with_stock) if with_stock else {}
@@ -119,6 +132,7 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
             baselines={w: q for (s, w), q in baselines.items() if s == sku},
             cached_plenty={w: q for (s, w), q in cached.items() if s == sku},
             unresolved=unresolved.get(sku, 0),
+            seen=dict(seen.get(sku.lower(), {})),
         )
 
 
@@ -404,6 +418,19 @@ async def record_bookings(batch: Batch, results: Sequence[Result], ctx: RunConte
         if o.status == BookingStatus.APPLIED:
             baselines.append(BaselineRow(o.row.sku, o.row.warehouse_id, qty(o.row.target), o.row.mode))
     await rt.store.complete(completions, baselines)
+    await rt.store.update_snapshot(_seen_rows(batch, results))
+
+
+def _seen_rows(batch: Batch, results: Sequence[Result]) -> list[SnapshotRow]:
+    """The source items of SKUs now in line with PlentyONE (pushed, or up to date), as the snapshot: the
+    poller need not find those changes again, and stock import knows Magento holds nothing unexported."""
+    done = {r.key for r in results if r.status in ("success", "skipped")}
+    return [
+        SnapshotRow(item.key, code, quantity, status)
+        for item in batch.items
+        if item.key in done and isinstance(item.data, SkuStock)
+        for code, (quantity, status) in item.data.seen.items()
+    ]
 
 
 async def save_entity(batch: Batch, results: Sequence[Result], ctx: RunContext) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from plentysync.clock import utc
@@ -36,8 +36,8 @@ from plentysync.engine.pipeline import Batch, BatchItem, Request, Result, RunCon
 from plentysync.errors import RemoteNotFoundError, RemoteValidationError, SyncError
 from plentysync.magento.models.inventory import SourceItemInput, StockItemInput
 from plentysync.plenty.models.stock import StockEntry
-from plentysync.sync.stock.config import DEFAULT_SOURCE, STOCK_ELIGIBLE_TYPES, StockImportConfig
-from plentysync.sync.stock.exporter import product_types
+from plentysync.sync.stock.config import DEFAULT_SOURCE, EXPORT_TYPE_ID, STOCK_ELIGIBLE_TYPES, StockImportConfig
+from plentysync.sync.stock.exporter import product_types, source_states
 from plentysync.sync.stock.mapping import qty
 from plentysync.sync.stock.resolver import ENTITY
 from plentysync.sync.stock.resources import StockRuntime, check_reference, runtime
@@ -191,27 +191,54 @@ def map_entries(entries: Iterable[StockEntry], links: Mapping[int, str], config:
     return MappedEntries(by_sku, tuple(unknown), cache)
 
 
-def _warehouse_baseline(write: SourceWrite, snapshot: Snapshot, config: StockImportConfig) -> float:
-    """The export adds up every source mapped to a warehouse (legacy: the ``default`` source only)."""
+def _other_sources(write: SourceWrite, held: Snapshot, config: StockImportConfig) -> float:
+    """What the other sources mapped to the write's warehouse hold (legacy: there are none)."""
     if config.inventory_api == "legacy":
-        return write.quantity
-    others = sum(
-        quantity
-        for code, (quantity, _) in snapshot.items()
-        if code != write.source_code and config.warehouse_of(code) == write.warehouse_id
+        return 0.0
+    return qty(
+        sum(
+            quantity
+            for code, (quantity, _) in held.items()
+            if code != write.source_code and config.warehouse_of(code) == write.warehouse_id
+        )
     )
-    return qty(write.quantity + others)
 
 
-def plan_writes(entries: SkuEntries, snapshot: Snapshot, config: StockImportConfig) -> list[SourceWrite]:
-    """The writes Magento still needs: those whose quantity or status differs from the snapshot, with
-    the baseline each establishes."""
+def plan_writes(entries: SkuEntries, held: Snapshot, config: StockImportConfig) -> list[SourceWrite]:
+    """The source items PlentyONE's stock means for Magento (``held``: what Magento's sources hold now),
+    each with the baseline it establishes for the export; :func:`needs_write` tells which Magento lacks.
+
+    When several sources map to one warehouse the export adds them up, so the written source gets the
+    warehouse's quantity less what the others hold (never below 0), and the baseline is the total Magento
+    then holds for the warehouse: writing the whole quantity into one source would count the others twice."""
     needed = []
     for write in entries.writes:
-        if snapshot.get(write.source_code) == (write.quantity, write.status):
-            continue
-        needed.append(replace(write, baseline=_warehouse_baseline(write, snapshot, config)))
+        others = _other_sources(write, held, config)
+        quantity = qty(max(write.quantity - others, 0.0))
+        status = source_status(quantity, config)
+        needed.append(replace(write, quantity=quantity, status=status, baseline=qty(quantity + others)))
     return needed
+
+
+def needs_write(write: SourceWrite, held: Snapshot) -> bool:
+    return held.get(write.source_code) != (write.quantity, write.status)
+
+
+def conflict(item: ImportItem) -> str | None:
+    """Why writing PlentyONE's quantity now would overwrite a Magento change the export has not pushed
+    yet: the SKU waits in the export queue, or a source differs from what plentysync last saw (the poller
+    has not caught the change yet). Skipping is safe: the export's booking touches the PlentyONE row, so
+    the next import reads it again."""
+    if item.export_pending:
+        return "a Magento change of this SKU waits in the stock export queue; imported after the export pushed it"
+    for source, (quantity, _) in item.snapshot.items():
+        now = item.live.get(source)
+        if now is not None and now[0] != quantity:
+            return (
+                f"Magento's {source} changed since plentysync last saw it ({quantity:g} → {now[0]:g}); the export "
+                "pushes that change first, the import follows"
+            )
+    return None
 
 
 # -- collect ----------------------------------------------------------------------------------------
@@ -225,6 +252,11 @@ class ImportItem:
     product_type: str | None
     """Magento's type id; None when Magento has no product with this SKU."""
     snapshot: dict[str, tuple[float, int]]
+    """Source -> (quantity, status) as plentysync last saw (or wrote) them."""
+    live: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Source -> (quantity, status) Magento holds now (MSI; empty in legacy mode)."""
+    export_pending: bool = False
+    """The SKU waits in the export queue (pending or processing)."""
 
 
 @dataclass(frozen=True)
@@ -286,17 +318,36 @@ async def _load(
     names = list(mapped.by_sku)
     types = await product_types(rt.magento, names) if names else {}
     snapshot = await rt.store.snapshot_for(names) if names else {}
+    live = await source_states(rt.magento, names) if names and config.inventory_api == "msi" else {}
+    waiting = await _export_pending(ctx, names)
     items = []
     for sku, found in mapped.by_sku.items():
         product = types.get(sku.lower())
         held = {source: value for (s, source), value in snapshot.items() if s == sku}
-        items.append(BatchItem(sku, data=ImportItem(found, product[0] if product else None, held)))
+        data = ImportItem(
+            found,
+            product[0] if product else None,
+            held,
+            live=dict(live.get(sku.lower(), {})),
+            export_pending=sku in waiting,
+        )
+        items.append(BatchItem(sku, data=data))
     for variation_id in mapped.unknown:
         message = (
             f"PlentyONE variation {variation_id} has no SKU: no link and no variation number in PlentyONE; not imported"
         )
         items.append(BatchItem(unknown_variation_key(variation_id), data=NotImported(message)))
     return items, mapped
+
+
+async def _export_pending(ctx: RunContext, skus: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in chunked(list(skus), LOOKUP_CHUNK):
+        rows = await ctx.queue.list_items(
+            EXPORT_TYPE_ID, statuses=("pending", "processing"), keys=list(chunk), limit=len(chunk)
+        )
+        found.update(row.entity_key for row in rows)
+    return found
 
 
 async def group_by_variation(
@@ -395,9 +446,14 @@ class ImportRequest:
 
     writes: tuple[SourceWrite, ...]
     unmapped: tuple[int, ...] = ()
+    in_line: tuple[SourceWrite, ...] = ()
+    """Quantities Magento holds already but plentysync had not recorded: recorded without a write."""
 
     def __repr__(self) -> str:
-        return ", ".join(w.describe() for w in self.writes)
+        return ", ".join(w.describe() for w in self.writes) or "nothing to write"
+
+
+UP_TO_DATE = "already up to date (Magento holds PlentyONE's quantities)"
 
 
 def _unmapped_note(warehouses: Sequence[int]) -> str:
@@ -418,11 +474,16 @@ def plan(item: BatchItem, config: StockImportConfig) -> Request | Result:
         return Result.skipped(sku, f"product type '{data.product_type}' holds no stock; nothing to import")
     if not entries.writes:
         return Result.skipped(sku, _unmapped_note(entries.unmapped))
-    writes = plan_writes(entries, data.snapshot, config)
-    if not writes:
-        return Result.skipped(sku, "already up to date (Magento holds PlentyONE's quantities)")
-    operation = "updateStockItem" if config.inventory_api == "legacy" else "saveSourceItems"
-    return Request(sku, ImportRequest(tuple(writes), entries.unmapped), operation=operation)
+    blocked = conflict(data)
+    if blocked is not None:
+        return Result.skipped(sku, f"not imported yet: {blocked}")
+    planned = plan_writes(entries, {**data.snapshot, **data.live}, config)
+    writes = tuple(w for w in planned if needs_write(w, {**data.snapshot, **data.live}))
+    unrecorded = tuple(w for w in planned if w not in writes and needs_write(w, data.snapshot))
+    if not writes and not unrecorded:
+        return Result.skipped(sku, UP_TO_DATE)
+    operation = "record" if not writes else "updateStockItem" if config.inventory_api == "legacy" else "saveSourceItems"
+    return Request(sku, ImportRequest(writes, entries.unmapped, unrecorded), operation=operation)
 
 
 def generate(batch: Batch, ctx: RunContext) -> list[Request | Result]:
@@ -440,6 +501,8 @@ def _payload(request: Request) -> ImportRequest:
 
 def _success(request: Request) -> Result:
     payload = _payload(request)
+    if not payload.writes:
+        return Result.skipped(request.key, UP_TO_DATE)
     message = f"Stock imported: {payload!r}"
     if payload.unmapped:
         message += "; " + _unmapped_note(payload.unmapped)
@@ -469,6 +532,7 @@ async def _landed(rt: StockRuntime, ctx: RunContext, writes: Sequence[SourceWrit
 
 
 async def _process_msi(requests: Sequence[Request], ctx: RunContext, rt: StockRuntime) -> list[Result]:
+    await record_written(rt, [w for request in requests for w in _payload(request).in_line])
     writes = [w for request in requests for w in _payload(request).writes]
     inputs = (
         SourceItemInput(sku=w.sku, source_code=w.source_code, quantity=w.quantity, status=w.status) for w in writes
@@ -501,7 +565,7 @@ async def _write_legacy(rt: StockRuntime, write: SourceWrite) -> Result | None:
 async def _process_legacy(requests: Sequence[Request], rt: StockRuntime) -> list[Result]:
     """One legacy stock item per SKU (it stands for the ``default`` source, the only one mapped)."""
     results: list[Result] = []
-    landed: list[SourceWrite] = []
+    landed: list[SourceWrite] = [w for request in requests for w in _payload(request).in_line]
     try:
         for request in requests:
             failed = None

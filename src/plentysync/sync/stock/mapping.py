@@ -46,6 +46,8 @@ class SkuStock:
     """Warehouse -> PlentyONE physical as stock import last saw it."""
     unresolved: int = 0
     """Bookings of this SKU whose outcome could not be established yet (nothing may be sent)."""
+    seen: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Source code -> (quantity, status) as read (MSI): recorded as the poller's snapshot once pushed."""
 
 
 @dataclass(frozen=True)
