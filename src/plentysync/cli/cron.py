@@ -12,9 +12,24 @@ from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import console, emit, fmt_time, styled, table
 from plentysync.engine.runner import ProfileRunner, default_owner
 from plentysync.engine.scheduler import run_due_jobs
-from plentysync.sync.stock.maintenance import run_due
+from plentysync.engine.services import Engine
+from plentysync.errors import PlentysyncError
+from plentysync.log import get_logger
+from plentysync.sync.stock.maintenance import MaintenanceReport, run_due
+
+log = get_logger(__name__)
 
 app = App(name="cron", help="Scheduled runs: plan schedule jobs and run the due ones.")
+
+
+async def _stock_producers(engine: Engine) -> MaintenanceReport:
+    """The stock producers must not keep the scheduled profiles from running: a failure (Magento down,
+    credentials revoked) is reported and logged, and the schedule pass goes on."""
+    try:
+        return await run_due(engine)
+    except PlentysyncError as exc:
+        log.warning("cron.stock_producers_failed", error=str(exc))
+        return MaintenanceReport(details={"error": str(exc)})
 
 
 @app.command(name="run")
@@ -46,7 +61,7 @@ async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
             ]
             data: dict[str, Any] = {"dry_run": True, "due": due}
         else:
-            maintenance = await run_due(engine)
+            maintenance = await _stock_producers(engine)
             done = await run_due_jobs(engine, ProfileRunner(engine, owner=owner))
             ok = done.ok
             results = [asdict(o) for o in done.outcomes]
@@ -68,7 +83,9 @@ async def cron_run(*, dry_run: bool = False, common: Common = Common()) -> int:
             return
         console.print(f"Planned {data['planned']} jobs, {data['missed']} marked missed, {len(results)} due runs.")
         producers = data["stock_producers"]
-        if producers["ran"]:
+        if producers.get("error"):
+            console.print(f"[red]Stock producers failed:[/red] {producers['error']}")
+        elif producers["ran"]:
             console.print(f"Stock producers: {', '.join(producers['ran'])} ({producers})")
         if results:
             grid = table("Job", "Profile", "Status", "Run", "Message")

@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 
 from plentysync.engine.pipeline import Result
 from plentysync.sync.stock.config import StockExportConfig
-from plentysync.sync.stock.mapping import CORRECTION, INCOMING, NO_CALL, OUTGOING, SkuStock, StockRow, plan, qty
+from plentysync.sync.stock.mapping import (
+    CORRECTION,
+    INCOMING,
+    NO_CALL,
+    OUTGOING,
+    PlannedRows,
+    SkuStock,
+    StockRow,
+    plan,
+    qty,
+)
 
 MAPPING = {"default": 1, "berlin": 2}
 
@@ -157,3 +167,19 @@ def test_delta_plus_baseline_is_always_the_magento_quantity(baseline: int, magen
     assert row.baseline_before == baseline
     assert baseline + row.quantity == magento == row.target
     assert (row.operation == INCOMING) == (row.quantity > 0)
+
+
+def test_a_sku_queued_in_another_spelling_than_magento_s_is_refused() -> None:
+    result = plan(stock(sku="24-mg04", magento_sku="24-MG04", sources={"default": 5}), config())
+    assert isinstance(result, Result)
+    assert result.status == "error"
+    assert "Magento spells this SKU '24-MG04'" in (result.message or "")
+
+
+def test_dry_runs_show_what_each_row_would_do() -> None:
+    planned = plan(stock(sources={"default": 9, "berlin": 8}, baselines={1: 10}), config(correction_mode="delta"))
+    assert isinstance(planned, list)
+    assert repr(PlannedRows(planned)) == (
+        "delta: -1 in warehouse 1 (bookOutgoingItems, reason 200); "
+        "bootstrap: set warehouse 2 to 8 (createStockCorrection, reason 301)"
+    )

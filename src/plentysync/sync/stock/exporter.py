@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from plentysync.engine.pipeline import Batch, BatchItem, Request, Result, RunContext
 from plentysync.engine.stages import collect_from_queue, finish_queue_rows
@@ -30,7 +30,17 @@ from plentysync.magento.search import SearchCriteria, list_fields
 from plentysync.plenty.models.stock import BookingReceipt, IncomingRow, OutgoingRow, StockCorrectionRow
 from plentysync.sync.stock import reconcile
 from plentysync.sync.stock.config import DEFAULT_SOURCE, STOCK_ELIGIBLE_TYPES, StockExportConfig
-from plentysync.sync.stock.mapping import CORRECTION, INCOMING, NO_CALL, OUTGOING, SkuStock, StockRow, plan, qty
+from plentysync.sync.stock.mapping import (
+    CORRECTION,
+    INCOMING,
+    NO_CALL,
+    OUTGOING,
+    PlannedRows,
+    SkuStock,
+    StockRow,
+    plan,
+    qty,
+)
 from plentysync.sync.stock.resources import StockRuntime, check_reference, runtime
 from plentysync.sync.stock.store import BaselineRow, BookingOutcome, BookingStatus, SnapshotRow
 
@@ -48,15 +58,23 @@ def _config(ctx: RunContext) -> StockExportConfig:
 # -- collect ----------------------------------------------------------------------------------------
 
 
-async def product_types(magento: MagentoClient, skus: Sequence[str]) -> dict[str, tuple[str, int | None]]:
-    """Lower-cased SKU -> (type id, product id), in one search (Magento SKUs are case-insensitive)."""
-    found: dict[str, tuple[str, int | None]] = {}
+class ProductRef(NamedTuple):
+    type_id: str
+    id: int | None
+    sku: str
+    """Magento's own spelling."""
+
+
+async def product_types(magento: MagentoClient, skus: Sequence[str]) -> dict[str, ProductRef]:
+    """Lower-cased SKU -> the product's type, id and spelling, in one search (Magento SKUs are
+    case-insensitive)."""
+    found: dict[str, ProductRef] = {}
     criteria = SearchCriteria().where_in("sku", skus)
     async for product in magento.products.search(
         criteria, fields=list_fields("id", "sku", "type_id"), page_size=MAGENTO_PAGE
     ):
         if product.sku:
-            found[product.sku.lower()] = (product.type_id or "", product.id)
+            found[product.sku.lower()] = ProductRef(product.type_id or "", product.id, product.sku)
     return found
 
 
@@ -107,7 +125,7 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
         for booking in pending:
             unresolved[booking.sku] += 1
     types = await product_types(rt.magento, skus)
-    eligible = [sku for sku in skus if types.get(sku.lower(), ("", None))[0] in STOCK_ELIGIBLE_TYPES]
+    eligible = [sku for sku in skus if sku.lower() in types and types[sku.lower()].type_id in STOCK_ELIGIBLE_TYPES]
     seen = await source_states(rt.magento, eligible) if eligible and config.inventory_api == "msi" else {}
     if config.inventory_api == "msi":
         sources = {sku: {code: q for code, (q, _) in held.items()} for sku, held in seen.items()}
@@ -126,7 +144,8 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
         product = types.get(sku.lower())
         item.data = SkuStock(
             sku=sku,
-            product_type=product[0] if product else None,
+            product_type=product.type_id if product else None,
+            magento_sku=product.sku if product else None,
             variation_id=variations.get(sku),
             sources=dict(sources.get(sku.lower(), {})),
             baselines={w: q for (s, w), q in baselines.items() if s == sku},
@@ -179,7 +198,7 @@ def generate(batch: Batch, ctx: RunContext) -> list[Request | Result]:
             out.append(planned)
         else:
             operations = ", ".join(sorted({r.operation for r in planned if r.operation != NO_CALL})) or "no call"
-            out.append(Request(item.key, tuple(planned), operation=operations))
+            out.append(Request(item.key, PlannedRows(planned), operation=operations))
     return out
 
 

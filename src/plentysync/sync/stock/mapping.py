@@ -48,6 +48,8 @@ class SkuStock:
     """Bookings of this SKU whose outcome could not be established yet (nothing may be sent)."""
     seen: dict[str, tuple[float, int]] = field(default_factory=dict)
     """Source code -> (quantity, status) as read (MSI): recorded as the poller's snapshot once pushed."""
+    magento_sku: str | None = None
+    """Magento's spelling of the SKU (SKUs are case-insensitive there; baselines are per exact key)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,24 @@ class StockRow:
         before = "?" if self.baseline_before is None else _num(self.baseline_before)
         return f"{prefix} ({direction}): {where} {self.quantity:+g} (baseline {before} → {_num(self.target)})"
 
+    def intent(self) -> str:
+        """What sending this row does, for dry runs."""
+        where = f"warehouse {self.warehouse_id}"
+        if self.operation == CORRECTION:
+            return f"{self.mode}: set {where} to {_num(self.target)} (createStockCorrection, reason {self.reason_id})"
+        if self.operation == NO_CALL:
+            return f"{self.mode}: record the baseline {_num(self.target)} for {where} (no call)"
+        return f"{self.mode}: {self.quantity:+g} in {where} ({self.operation}, reason {self.reason_id})"
+
+
+class PlannedRows(tuple[StockRow, ...]):
+    """A SKU's planned rows (``Request.payload``); its repr is what a dry run shows."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "; ".join(row.intent() for row in self)
+
 
 def _num(value: float) -> str:
     return f"{value:g}"
@@ -112,6 +132,12 @@ def plan(stock: SkuStock, config: StockExportConfig) -> list[StockRow] | Result:
     sku = stock.sku
     if stock.product_type is None:
         return Result.skipped(sku, "Magento has no product with this SKU; nothing to export")
+    if stock.magento_sku is not None and stock.magento_sku != sku:
+        return Result.error(
+            sku,
+            f"Magento spells this SKU '{stock.magento_sku}': queued under another spelling, it would keep "
+            f"baselines of its own. Export '{stock.magento_sku}' instead and purge this row",
+        )
     if stock.product_type not in STOCK_ELIGIBLE_TYPES:
         return Result.skipped(
             sku,
@@ -131,8 +157,9 @@ def plan(stock: SkuStock, config: StockExportConfig) -> list[StockRow] | Result:
     if stock.variation_id is None:
         return Result.error(
             sku,
-            "SKU not in PlentyONE: no variation has this number. Export the product first "
-            "(plenty_item_export), then retry: plentysync stock export --status error",
+            "SKU not in PlentyONE: no variation has this number. Export the product first (plenty_item_export; "
+            "until it exists, give the PlentyONE variation this SKU as its number), then retry: "
+            "plentysync stock export --status error",
         )
     rows = [_row(stock, stock.variation_id, warehouse, target, config) for warehouse, target in targets.items()]
     planned = [row for row in rows if row is not None]
