@@ -27,7 +27,7 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
 
-from bench.queue_bench import machine
+from bench.queue_bench import machine, write_section
 from plentysync.http.client import HttpConfig, RetryConfig
 from plentysync.magento import MagentoClient, MagentoClientConfig, OAuthCredentials
 from plentysync.plenty import PlentyClient, PlentyClientConfig, PlentyCredentials
@@ -147,10 +147,7 @@ def budget() -> dict[str, Any]:
 
 
 def write_results(over: dict[str, Any], budget_runs: list[dict[str, Any]]) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
     marker = "## API clients (issue 3)"
-    text = text.split(marker)[0].rstrip() + "\n\n"
     median_elapsed = statistics.median(r["elapsed_s"] for r in budget_runs)
     lines = [
         marker,
@@ -197,7 +194,7 @@ def write_results(over: dict[str, Any], budget_runs: list[dict[str, Any]]) -> No
         "gate wakes at the announced reset (`Decay`, whole seconds rounded up), never before it.",
         "",
     ]
-    path.write_text(text + "\n".join(lines))
+    write_section(ROOT / "bench" / "RESULTS.md", "\n".join(lines))
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from plentysync.sandbox.magento.errors import MagentoError, bad_request, not_found, required
 from plentysync.sandbox.magento.products import apply_stock_item, stock_item
 from plentysync.sandbox.magento.router import Ctx, Router
-from plentysync.sandbox.magento.search import evaluate, search_result
+from plentysync.sandbox.magento.search import evaluate, indexed, search_result
 from plentysync.sandbox.magento.state import (
     DEFAULT_SOURCE,
     DEFAULT_STOCK_ID,
@@ -247,8 +247,12 @@ def delete_links(ctx: Ctx) -> list[Any]:
 
 @router.route("GET", "/inventory/source-items", SOURCE_ITEM)
 def list_source_items(ctx: Ctx) -> dict[str, Any]:
-    items = sorted(ctx.state.source_items.values(), key=lambda i: (i["sku"], i["source_code"]))
-    return _search(ctx, items, required_param=True)
+    criteria = ctx.criteria(required_param=True)
+    # the sku index narrows ``sku in (...)`` reads to their candidates; the search itself is unchanged
+    records = indexed(ctx.state, "source_items", "sku")
+    candidates = records.candidates(criteria)
+    items = sorted(records.values() if candidates is None else candidates, key=lambda i: (i["sku"], i["source_code"]))
+    return search_result(evaluate(items, criteria, ctx.limits), criteria)
 
 
 def _source_items(ctx: Ctx) -> list[Record]:

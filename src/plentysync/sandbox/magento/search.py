@@ -350,3 +350,138 @@ def apply_fields(data: Any, spec: FieldSpec) -> Any:
             continue
         out[name] = data[name] if sub is None else apply_fields(data[name], sub)
     return out
+
+
+# an index for ``eq``/``in`` searches on one field (``sku``), for large catalogues
+
+IndexKey = tuple[int, Any]
+INDEXED_CONDITIONS = ("eq", "in")
+
+
+def index_key(value: Any) -> IndexKey:
+    """What :func:`matches` compares for ``eq``/``in``: the number when the value reads as one (``"12"`` and
+    ``"12.0"`` are equal), else the lower-cased text."""
+    number = _number(value)
+    return (1, number) if number is not None else (0, str(value).lower())
+
+
+def _wanted(criteria: SearchCriteria, field_name: str) -> list[IndexKey] | None:
+    """The keys one filter group asks for when it holds only ``eq``/``in`` filters on ``field_name``: every
+    match has one of them. ``None`` when no group does, or a wanted number is NaN (equal to every number)."""
+    for group in criteria.filter_groups:
+        if not group or not all(f.field == field_name and f.condition_type in INDEXED_CONDITIONS for f in group):
+            continue
+        keys = [index_key(v) for f in group for v in (_as_set(f.value) if f.condition_type == "in" else [f.value])]
+        if any(kind == 1 and math.isnan(value) for kind, value in keys):
+            return None
+        return keys
+    return None
+
+
+class IndexedRecords(dict[Any, dict[str, Any]]):
+    """A dict of records, as a sandbox state keeps them, that also indexes its records by one field.
+
+    Every mutation keeps the index current, so a search whose filters pin that field with ``eq``/``in``
+    (the ``sku in (...)`` of bulk reads) looks its candidates up instead of scanning every record; the
+    search then runs on the candidates as before, so its answer is the same. A record's field is indexed
+    when the record is stored: records are replaced, not renamed in place."""
+
+    def __init__(self, field_name: str, data: Any = ()) -> None:
+        super().__init__()
+        self.field_name = field_name
+        self._by_key: dict[IndexKey, set[Any]] = {}
+        self._nan: set[Any] = set()
+        """Keys of records whose field is NaN: a candidate for every number."""
+        self._other: set[Any] = set()
+        """Keys of records whose field is not a text or number (lists...): a candidate for every search."""
+        self.update(data)
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.field_name, dict(self)))
+
+    def _bucket(self, record: Any, *, create: bool = True) -> set[Any] | None:
+        value = record.get(self.field_name) if isinstance(record, dict) else None
+        if value is None:
+            return None  # matches nothing
+        if not isinstance(value, str | int | float):
+            return self._other
+        key = index_key(value)
+        if key[0] == 1 and math.isnan(key[1]):
+            return self._nan
+        return self._by_key.setdefault(key, set()) if create else self._by_key.get(key)
+
+    def _forget(self, key: Any, record: Any) -> None:
+        bucket = self._bucket(record, create=False)
+        if bucket is not None:
+            bucket.discard(key)
+            if not bucket and bucket is not self._nan and bucket is not self._other:
+                self._by_key.pop(index_key(record[self.field_name]), None)
+
+    def __setitem__(self, key: Any, record: dict[str, Any]) -> None:
+        old = dict.get(self, key)
+        bucket = self._bucket(record)
+        if bucket is not None:
+            bucket.add(key)  # indexed before it is stored: a concurrent search skips it, never misses it
+        super().__setitem__(key, record)
+        if old is not None and self._bucket(old, create=False) is not bucket:
+            self._forget(key, old)
+
+    def __delitem__(self, key: Any) -> None:
+        record = self[key]
+        super().__delitem__(key)
+        self._forget(key, record)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if key not in self:
+            return super().pop(key, *default)
+        record = self[key]
+        del self[key]
+        return record
+
+    def popitem(self) -> tuple[Any, dict[str, Any]]:
+        key, record = super().popitem()
+        self._forget(key, record)
+        return key, record
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, record in dict(*args, **kwargs).items():
+            self[key] = record
+
+    def __ior__(self, other: Any) -> IndexedRecords:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        super().clear()
+        self._by_key.clear()
+        self._nan.clear()
+        self._other.clear()
+
+    def candidates(self, criteria: SearchCriteria) -> list[dict[str, Any]] | None:
+        """The records that can match ``criteria`` (in no particular order), or ``None`` when the criteria
+        do not pin the indexed field: then every record can."""
+        wanted = _wanted(criteria, self.field_name)
+        if wanted is None:
+            return None
+        keys: set[Any] = set(self._other)
+        for key in wanted:
+            keys.update(self._by_key.get(key, ()))
+        if any(kind == 1 for kind, _ in wanted):
+            keys.update(self._nan)
+        found = (dict.get(self, key) for key in keys)
+        return [record for record in found if record is not None]
+
+
+def indexed(owner: Any, attribute: str, field_name: str) -> IndexedRecords:
+    """``owner.<attribute>`` (a state's dict of records) as :class:`IndexedRecords` on ``field_name``: the
+    dict is replaced by an indexed copy once, which the state then keeps using as its dict."""
+    records = getattr(owner, attribute)
+    if not isinstance(records, IndexedRecords) or records.field_name != field_name:
+        records = IndexedRecords(field_name, records)
+        setattr(owner, attribute, records)
+    return records
