@@ -15,8 +15,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -34,7 +35,6 @@ from plentysync.sync.stock.mapping import (
     CORRECTION,
     INCOMING,
     NO_CALL,
-    OUTGOING,
     PlannedRows,
     SkuStock,
     StockRow,
@@ -132,13 +132,15 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
     else:
         sources = await source_quantities(rt.magento, eligible, "legacy") if eligible else {}
     baselines = await rt.store.baselines(eligible)
-    with_stock = [sku for sku in eligible if sources.get(sku.lower()) or any(k[0] == sku for k in baselines)]
+    baselines_of = _by_sku(baselines)
+    with_stock = [sku for sku in eligible if sources.get(sku.lower()) or sku in baselines_of]
     variations = await rt.resolver.resolve(with_stock) if with_stock else {}
     cached = (
         await rt.store.plenty_physical(eligible)
         if config.correction_mode == "delta" and config.bootstrap_policy == "reconcile_to_cache"
         else {}
     )
+    cached_of = _by_sku(cached)
     for item in batch.items:
         sku = item.key
         product = types.get(sku.lower())
@@ -148,42 +150,87 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
             magento_sku=product.sku if product else None,
             variation_id=variations.get(sku),
             sources=dict(sources.get(sku.lower(), {})),
-            baselines={w: q for (s, w), q in baselines.items() if s == sku},
-            cached_plenty={w: q for (s, w), q in cached.items() if s == sku},
+            baselines=baselines_of.get(sku, {}),
+            cached_plenty=cached_of.get(sku, {}),
             unresolved=unresolved.get(sku, 0),
             seen=dict(seen.get(sku.lower(), {})),
         )
 
 
+def _by_sku(values: dict[tuple[str, int], float]) -> dict[str, dict[int, float]]:
+    grouped: dict[str, dict[int, float]] = defaultdict(dict)
+    for (sku, warehouse), quantity in values.items():
+        grouped[sku][warehouse] = quantity
+    return grouped
+
+
 async def collect(ctx: RunContext) -> AsyncIterator[Batch]:
-    """Claimed batches, loaded and merged into pushes of up to ``max_skus_per_push`` SKUs: a push is
-    sent as soon as each of its (warehouse, call) groups fills a whole call, or the queue runs dry."""
+    """Claimed batches, loaded and merged into pushes: a push goes out when each of its (warehouse, call)
+    groups fills whole calls, when it reaches ``max_skus_per_push`` SKUs, or when the queue runs dry.
+
+    A push cut at the size limit holds back the SKUs whose rows would only part-fill a last call and
+    sends them at the head of the next push (once: a held-back SKU is never held back again), so nearly
+    every call carries as many rows as PlentyONE accepts."""
     rt = runtime(ctx)
     config = _config(ctx)
     await check_reference(rt, ctx.refdata, config)
-    limit = rt.plenty.config.stock_batch_size
-    merged: list[BatchItem] = []
+    packer = _Packer(config, rt.plenty.config.stock_batch_size)
     async with aclosing(collect_from_queue(ctx)) as batches:  # type: ignore[type-var]
         async for batch in batches:
             await load(batch, ctx, rt, config)
-            merged += batch.items
-            if len(merged) >= config.max_skus_per_push or _calls_full(merged, config, limit):
-                yield Batch(merged)
-                merged = []
-    if merged:
-        yield Batch(merged)
+            packer.add(batch.items)
+            if packer.full() or packer.size() >= config.max_skus_per_push:
+                yield Batch(packer.take(hold_back=not packer.full()))
+    if packer.size():
+        yield Batch(packer.take(hold_back=False))
 
 
-def _calls_full(items: Sequence[BatchItem], config: StockExportConfig, limit: int) -> bool:
-    """Whether every (warehouse, call) group of these SKUs holds a whole number of full calls."""
-    groups: dict[tuple[int, str], int] = defaultdict(int)
-    for item in items:
-        planned = plan(item.data, config)
-        if isinstance(planned, list):
-            for row in planned:
-                if row.operation != NO_CALL:
-                    groups[(row.warehouse_id, row.operation)] += 1
-    return bool(groups) and all(count % limit == 0 for count in groups.values())
+class _Packer:
+    """The SKUs of the next push, with the rows each would put into every (warehouse, call) group."""
+
+    def __init__(self, config: StockExportConfig, limit: int) -> None:
+        self.config = config
+        self.limit = limit
+        self.held: list[BatchItem] = []
+        """Held back once already: sent with the next push whatever it holds."""
+        self.fresh: list[BatchItem] = []
+        self.groups: dict[str, Counter[tuple[int, str]]] = {}
+        self.totals: Counter[tuple[int, str]] = Counter()
+
+    def add(self, items: Sequence[BatchItem]) -> None:
+        for item in items:
+            planned = plan(item.data, self.config)
+            rows = planned if isinstance(planned, list) else []
+            groups = Counter((r.warehouse_id, r.operation) for r in rows if r.operation != NO_CALL)
+            self.groups[item.key] = groups
+            self.totals.update(groups)
+            self.fresh.append(item)
+
+    def size(self) -> int:
+        return len(self.held) + len(self.fresh)
+
+    def full(self) -> bool:
+        return bool(self.totals) and all(count % self.limit == 0 for count in self.totals.values())
+
+    def take(self, *, hold_back: bool) -> list[BatchItem]:
+        excess = {group: count % self.limit for group, count in self.totals.items()}
+        kept: list[BatchItem] = []
+        if hold_back:
+            for item in reversed(self.fresh):
+                groups = self.groups[item.key]
+                if groups and all(excess[g] >= n for g, n in groups.items()):
+                    for g, n in groups.items():
+                        excess[g] -= n
+                    kept.append(item)
+        kept.reverse()
+        keep = {id(item) for item in kept}
+        push = self.held + [item for item in self.fresh if id(item) not in keep]
+        self.held, self.fresh = kept, []
+        self.totals = Counter()
+        for item in kept:
+            self.totals.update(self.groups[item.key])
+        self.groups = {item.key: self.groups[item.key] for item in kept}
+        return push
 
 
 # -- generate ---------------------------------------------------------------------------------------
@@ -359,9 +406,10 @@ async def process(requests: Sequence[Request], ctx: RunContext) -> list[Result]:
         else:
             groups[(row.warehouse_id, row.operation)].append((row, booking_id))
     sender = _Sender(rt, ctx, config)
-    order = {CORRECTION: 0, OUTGOING: 1, INCOMING: 2}
-    for (warehouse_id, operation), group in sorted(groups.items(), key=lambda kv: (order[kv[0][1]], kv[0][0])):
-        outcomes += await sender.send(warehouse_id, operation, group)
+    # Groups are independent (a (SKU, warehouse) is in one group only), so they go out side by side;
+    # the client keeps the writes in flight within its concurrency and the announced budget.
+    sent = await asyncio.gather(*(sender.send(w, op, group) for (w, op), group in sorted(groups.items())))
+    outcomes += [outcome for group in sent for outcome in group]
     outcomes = await _settle_unknown(outcomes, rt)
     per_sku: dict[str, SkuOutcome] = defaultdict(SkuOutcome)
     for outcome in outcomes:

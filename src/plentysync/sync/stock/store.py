@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plentysync.clock import Clock
@@ -213,20 +213,34 @@ class StockStore:
         now = self.clock.now()
         t = stock_booking
 
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                message=bindparam("b_message"),
+                plenty_booking_id=bindparam("b_booking"),
+                plenty_order_no=bindparam("b_order_no"),
+                plenty_movement_id=bindparam("b_movement"),
+                completed_at=bindparam("b_at"),
+            )
+        )
+        params = [
+            {
+                "b_id": o.id,
+                "b_status": o.status,
+                "b_message": o.message,
+                "b_booking": o.plenty_booking_id,
+                "b_order_no": o.plenty_order_no,
+                "b_movement": o.plenty_movement_id,
+                "b_at": now,
+            }
+            for o in outcomes
+        ]
+
         async def work(conn: AsyncConnection) -> None:
-            for outcome in outcomes:
-                await conn.execute(
-                    update(t)
-                    .where(t.c.id == outcome.id)
-                    .values(
-                        status=outcome.status,
-                        message=outcome.message,
-                        plenty_booking_id=outcome.plenty_booking_id,
-                        plenty_order_no=outcome.plenty_order_no,
-                        plenty_movement_id=outcome.plenty_movement_id,
-                        completed_at=now,
-                    )
-                )
+            for chunk in chunked(params, CHUNK):
+                await conn.execute(stmt, list(chunk))
             await self._set_baselines(conn, baselines)
 
         await self.db.transact(work)
