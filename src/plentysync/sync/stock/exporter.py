@@ -1,10 +1,11 @@
 """``plenty_stock_export``: the stages of a run (seed 000, stages 3-5).
 
-* **collect** claims queue rows, settles earlier bookings whose outcome is unknown, and loads what the
-  generator needs in bulk: product types and source items from Magento (one search each per batch),
-  variation ids (links, bulk-loaded), baselines and the cached PlentyONE stock;
+* **collect** claims queue rows, settles earlier bookings whose outcome is unknown, loads what the
+  generator needs in bulk (product types and source items from Magento, one search each per claimed
+  batch; variation ids, bulk-loaded; baselines; the cached PlentyONE stock) and merges claimed batches
+  into pushes whose calls are full;
 * **generate** is :func:`plentysync.sync.stock.mapping.plan`, pure;
-* **process** packs the rows of the whole batch per (warehouse, call) into calls of up to
+* **process** packs the rows of a push per (warehouse, call) into calls of up to
   ``http.plenty_stock_batch_size`` rows. Every row becomes a booking intent *before* its call; a call
   PlentyONE refuses for some rows is sent again without them (one bad row fails only itself); a call
   whose outcome is unknown is settled against the movement log at once, or on the next run;
@@ -264,6 +265,8 @@ class RowOutcome:
     retryable: bool = False
     """Failed without reaching PlentyONE (rate limit, outage): worth trying again."""
     retry_after: float | None = None
+    settled: bool = False
+    """The outcome was unknown and was settled from the movement log (and recorded then)."""
 
 
 @dataclass
@@ -434,7 +437,7 @@ async def _settle_unknown(outcomes: list[RowOutcome], rt: StockRuntime) -> list[
     for outcome in unknown:
         found = status.get(outcome.booking_id)
         if found is not None:
-            outcome.status = "settled_" + found.status
+            outcome.status, outcome.settled = found.status, True
             outcome.message = (
                 f"{outcome.row.describe()} ({found.message})"
                 if found.status == BookingStatus.APPLIED
@@ -449,7 +452,7 @@ def _result(sku: str, outcome: SkuOutcome) -> Result:
     text = "; ".join(messages)
     if BookingStatus.PENDING in statuses:
         return Result.retry(sku, text, data=outcome)
-    if f"settled_{BookingStatus.NOT_APPLIED}" in statuses:
+    if BookingStatus.NOT_APPLIED in statuses:
         return Result.retry(sku, text, data=outcome, retry_after=0)
     failed = [o for o in outcome.rows if o.status == BookingStatus.FAILED]
     if failed:
@@ -470,7 +473,7 @@ async def record_bookings(batch: Batch, results: Sequence[Result], ctx: RunConte
     completions: list[BookingOutcome] = []
     baselines: list[BaselineRow] = []
     for o in _row_outcomes(results):
-        if o.status not in (BookingStatus.APPLIED, BookingStatus.FAILED):
+        if o.settled or o.status == BookingStatus.PENDING:
             continue  # pending stays pending; settled ones were recorded when they were settled
         completions.append(
             BookingOutcome(
@@ -531,7 +534,7 @@ def _trail_entry(o: RowOutcome, at: str) -> dict[str, Any]:
         "reason_id": o.row.reason_id,
         "quantity": o.row.quantity,
         "delta": o.row.delta,
-        "status": o.status.removeprefix("settled_"),
+        "status": o.status,
         "booking": o.booking_id,
         "at": at,
     }
