@@ -158,6 +158,10 @@ async def test_export_by_sku_seeds_the_queue_then_reports_per_sku(
     assert drained["seed"] is None
     assert drained["run"]["processed"] == 0
 
+    product_id = s.pair.magento_state.products[second]["id"]
+    by_id = (await cli(capsys, "stock", "export", "-i", str(product_id), "--json")).json()
+    assert [e["key"] for e in by_id["run"]["entities"]] == [second]
+
 
 async def test_show_lists_the_queue_row_baselines_and_bookings(
     scenario: StockScenario, capsys: pytest.CaptureFixture[str]

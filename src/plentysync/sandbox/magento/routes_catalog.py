@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 from plentysync.sandbox.magento.errors import bad_request, not_found, required
@@ -15,7 +16,7 @@ from plentysync.sandbox.magento.products import (
     save_product,
 )
 from plentysync.sandbox.magento.router import Ctx, Router
-from plentysync.sandbox.magento.search import evaluate, search_result
+from plentysync.sandbox.magento.search import SearchCriteria, evaluate, search_result
 from plentysync.sandbox.magento.state import Record, clean_number
 
 router = Router()
@@ -34,9 +35,23 @@ def _store_for_read(ctx: Ctx) -> int:
     return ctx.scope.store_id
 
 
+def _entity_id_as_id(criteria: SearchCriteria) -> SearchCriteria:
+    """Magento filters and sorts products on the table column ``entity_id``, which the product JSON
+    calls ``id``; answer both names (the echo keeps what the client sent)."""
+
+    def name(field_name: str) -> str:
+        return "id" if field_name == "entity_id" else field_name
+
+    return replace(
+        criteria,
+        filter_groups=[[replace(f, field=name(f.field)) for f in group] for group in criteria.filter_groups],
+        sort_orders=[(name(field_name), direction) for field_name, direction in criteria.sort_orders],
+    )
+
+
 @router.route("GET", "/products", PRODUCTS)
 def search_products(ctx: Ctx) -> dict[str, Any]:
-    criteria = ctx.criteria()
+    criteria = _entity_id_as_id(ctx.criteria())
     store_id = ctx.scope.store_id
     rendered = [render_product(ctx.state, p, store_id, for_list=True) for p in ctx.state.products.values()]
     rendered.sort(key=lambda p: p["id"])
