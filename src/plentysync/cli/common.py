@@ -27,11 +27,11 @@ def read_keys_file(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def parse_ids(values: Iterable[str] | None) -> list[int]:
+def parse_ids(values: Iterable[str] | None, what: str = "row id") -> list[int]:
     ids = []
     for part in split_list(values):
         if not part.isdigit():
-            raise UsageError(f"not a row id: {part!r}")
+            raise UsageError(f"not a {what}: {part!r}")
         ids.append(int(part))
     return ids
 

@@ -96,12 +96,7 @@ async def export_runtime(engine: Engine, ref: str) -> AsyncIterator[tuple[StockR
 
 
 def product_ids(values: Sequence[str] | None) -> list[int]:
-    ids = []
-    for part in split_list(values):
-        if not part.isdigit():
-            raise UsageError(f"not a Magento product id: {part!r}")
-        ids.append(int(part))
-    return ids
+    return parse_ids(values, "Magento product id")
 
 
 def run_statuses(values: Sequence[str] | None) -> tuple[str, ...]:
