@@ -235,7 +235,7 @@ async def export_products(
             print_seed(seed)
         if not seed["eligible"]:
             return seed, None
-        keyed = replace(options, keys=tuple(seed["eligible"]))
+        keyed = replace(options, keys=tuple(seed["eligible"]), enqueue_keys=False)
         return seed, await run_profile(engine, profile, keyed, runtime=rt, show_progress=not as_json)
 
 

@@ -118,6 +118,8 @@ class RunOptions:
     """Queue statuses to process (the cron drain uses pending; ``--status error`` retries errors)."""
     keys: tuple[str, ...] = ()
     """Only these entities (they are queued first if they are not yet)."""
+    enqueue_keys: bool = True
+    """Queue ``keys`` at the start of the run; False when the caller has just queued them itself."""
     limit: int | None = None
     """Stop after this many entities."""
     batch_size: int | None = None

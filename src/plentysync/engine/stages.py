@@ -41,7 +41,8 @@ async def collect_from_queue(ctx: RunContext) -> AsyncIterator[Batch]:
         return
     statuses = opts.statuses
     if keys:
-        await ctx.queue.enqueue(type_id, keys, reason="cli")
+        if opts.enqueue_keys:
+            await ctx.queue.enqueue(type_id, keys, reason="cli")
         statuses = tuple(dict.fromkeys(("pending", *statuses)))
     cutoff = ctx.clock.now()
     remaining = opts.limit

@@ -147,6 +147,8 @@ async def test_export_by_sku_seeds_the_queue_then_reports_per_sku(
     assert first in result.out
     assert second in result.out
     assert s.plenty_physical(first, 1) == s.magento_qty(first)
+    (row,) = await s.engine.queue.list_items(EXPORT_TYPE_ID, keys=[first])
+    assert row.version == 1  # queued once by the seed step, not again by the run
 
     data = (await cli(capsys, "stock", "export", "-s", first, "--json")).json()
     assert (data["seed"]["inserted"], data["seed"]["updated"]) == (0, 1)

@@ -27,7 +27,11 @@ class MaintenanceReport:
 
 
 def _moment(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
+    """A stored time; anything unreadable counts as never (the producer then runs and stores a good one)."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def poll_due(config: StockExportConfig, last: datetime | None, now: datetime) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from plentysync.clock import Clock
 from plentysync.crypto import SecretBox
 from plentysync.db import Database
 from plentysync.engine.connections import ConnectionStore
@@ -84,11 +85,17 @@ async def open_clients(
 
 @asynccontextmanager
 async def open_runtime(
-    db: Database, settings: Settings, config: StockProfileConfig, profile: str, links: IdentityLinks
+    db: Database,
+    settings: Settings,
+    config: StockProfileConfig,
+    profile: str,
+    links: IdentityLinks,
+    clock: Clock | None = None,
 ) -> AsyncIterator[StockRuntime]:
-    """A runtime outside a profile run (the CLI's add, drift and poll commands, the worker's producers)."""
+    """Both clients, the stock tables and the resolver: for a run (:func:`stock_resources`) and outside one
+    (the CLI's add, drift and poll commands, the producers)."""
     async with open_clients(db, settings, config, profile) as (plenty, magento, pid, mid):
-        store = StockStore(db)
+        store = StockStore(db, clock)
         yield StockRuntime(plenty, magento, store, VariationResolver(links, plenty, store), pid, mid)
 
 
@@ -102,11 +109,8 @@ def stock_resources(ctx: RunContext, settings: Settings) -> Any:
             return
         config = ctx.config
         assert isinstance(config, StockProfileConfig)
-        db = ctx.queue.db
-        async with open_clients(db, settings, config, ctx.profile.type_id) as (plenty, magento, pid, mid):
-            store = StockStore(db, ctx.clock)
-            resolver = VariationResolver(ctx.links, plenty, store)
-            yield {RUNTIME: StockRuntime(plenty, magento, store, resolver, pid, mid)}
+        async with open_runtime(ctx.queue.db, settings, config, ctx.profile.type_id, ctx.links, ctx.clock) as rt:
+            yield {RUNTIME: rt}
 
     return opened()
 
