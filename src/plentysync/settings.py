@@ -94,6 +94,10 @@ class HttpSettings(BaseModel):
     plenty_write_concurrency: int = Field(3, ge=1, le=20)
     """PlentyONE writes in flight at once. More has been seen to trip the write limit and lock out
     logins for the whole instance."""
+    shared_budget: bool = True
+    """Keep PlentyONE's announced budget in the state database, so every process using an account
+    (workers on several hosts, a CLI run next to them) stays under the limits together. Off: each
+    process keeps its own reading, as a single process needs."""
     plenty_stock_batch_size: int = Field(100, ge=1, le=1000)
     """Rows per PlentyONE stock correction or booking call. The API documents no maximum; 100 makes
     one call carry a whole default export batch per warehouse, five times fewer calls than the
@@ -102,6 +106,114 @@ class HttpSettings(BaseModel):
     """Rows per page when listing from Magento (at most 300, Magento's input limit)."""
     magento_batch_size: int = Field(20, ge=1, le=5000)
     """Entries per array in one Magento request (20 is the default input limit)."""
+
+
+class WorkerSettings(BaseModel):
+    """How ``plentysync worker`` paces itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tick_seconds: float = Field(1.0, gt=0, le=60)
+    """How often the worker looks for due work (schedules, pollers, queue rows) when it is idle."""
+    heartbeat_seconds: float = Field(5.0, ge=1, le=300)
+    """How often a worker writes its heartbeat row."""
+    lost_after_seconds: float = Field(60.0, ge=5, le=3600)
+    """A worker whose heartbeat is older than this counts as lost (crashed or cut off)."""
+    schedule_every_seconds: float = Field(15.0, ge=1, le=300)
+    """How often the worker plans schedule jobs and runs the due ones."""
+    drain_idle_seconds: float = Field(5.0, ge=0.1, le=3600)
+    """With no broker message, how often each queue-backed profile is checked for due rows."""
+    shutdown_grace_seconds: float = Field(30.0, ge=0, le=3600)
+    """On SIGTERM: how long a run may go on finishing its current batch before it is cancelled
+    (its rows are then released to the queue)."""
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    """Optional: serve this worker's own Prometheus metrics on this port (``serve`` has /metrics too)."""
+
+
+class BrokerSettings(BaseModel):
+    """RabbitMQ (extra ``amqp``): fast pushes next to the database queue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exchange: str = Field("plentysync", min_length=1, max_length=255)
+    """Topic exchange the profiles' topics are published on."""
+    queue_prefix: str = Field("plentysync", min_length=1, max_length=100)
+    """Durable queues are named ``<prefix>.<topic>``."""
+    connect_timeout_seconds: float = Field(5.0, gt=0, le=120)
+    publish_timeout_seconds: float = Field(5.0, gt=0, le=120)
+    reconnect_seconds: float = Field(5.0, gt=0, le=600)
+    """How long a consumer waits between attempts to reach a broker that is down."""
+    prefetch: int = Field(10, ge=1, le=10_000)
+    """Unacknowledged messages a worker holds at once."""
+
+
+class WebhookSettings(BaseModel):
+    """The signed webhook intake of ``plentysync serve``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret: SecretStr | None = None
+    """Shared HMAC-SHA256 secret of the webhook senders. The intake answers 503 until it is set."""
+    max_age_seconds: int = Field(300, ge=10, le=86_400)
+    """Requests signed longer ago than this (or this far in the future) are refused as replays."""
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=104_857_600)
+
+
+class ServeSettings(BaseModel):
+    """The HTTP side: ``plentysync serve``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8780, ge=1, le=65535)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+
+
+class SmtpSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "localhost"
+    port: int = Field(25, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    ssl: bool = False
+    timeout_seconds: float = Field(10.0, gt=0, le=300)
+    sender: str = "plentysync@localhost"
+    """The From address."""
+
+
+class NotificationSettings(BaseModel):
+    """Notifications (seed 001): what is recorded, what is mailed at once, what goes in the digest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    """Master switch: nothing is recorded or sent when off."""
+    log_level: Literal["debug", "info", "notice", "warning", "error", "critical"] = "notice"
+    """Lowest severity recorded."""
+    retention_days: int = Field(30, ge=0, le=3650)
+    """Notifications older than this are deleted (0: kept forever)."""
+    max_notifications: int = Field(10_000, ge=0)
+    """Row cap; the oldest go first (0: no cap)."""
+    email_enabled: bool = False
+    recipients: list[str] = Field(default_factory=list)
+    """Required when email is on."""
+    email_threshold: Literal["notice", "warning", "error", "critical"] = "error"
+    """Lowest severity that is emailed (in the digest, or at once for critical)."""
+    real_time_critical: bool = True
+    """Critical notifications skip the digest and are mailed at once."""
+    batch_interval_minutes: int = Field(60, ge=1, le=10_080)
+    """How often the digest of everything else goes out."""
+    run_summary: bool = True
+    """Record a summary notification after every run that processed rows or failed."""
+    failing_runs_threshold: int = Field(3, ge=1, le=1000)
+    """A profile failing this many runs in a row raises a critical notification."""
+    error_rows_threshold: int = Field(100, ge=1)
+    """A profile with this many queue rows in status error raises a critical notification."""
+    webhook_url: SecretStr | None = None
+    """Outgoing webhook (Slack-compatible: ``{"text": ...}``), a second channel for what is emailed."""
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
 
 
 class Settings(BaseSettings):
@@ -135,6 +247,10 @@ class Settings(BaseSettings):
     queue: QueueSettings = Field(default_factory=QueueSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     # Filled by load_settings(); not a setting.
     source_file: Path | None = Field(default=None, exclude=True)

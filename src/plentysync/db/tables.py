@@ -352,3 +352,63 @@ sync_state = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     **_TABLE_OPTIONS,
 )
+
+# PlentyONE's announced API budget, one row per account and kind of call (read/write), shared by
+# every process that uses the account. ``windows`` holds ``{name: {limit, left, resets_at}}`` with
+# epoch seconds; ``holders`` the calls in flight ``{holder: expires_at}`` (the write concurrency cap
+# across processes); ``blocked_until`` the end of a 429's Retry-After.
+api_budget = Table(
+    "api_budget",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account", key_string(255), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("windows", Json, nullable=True),
+    Column("holders", Json, nullable=True),
+    Column("blocked_until", Double, nullable=True),
+    Column("throttled", BigInteger, nullable=False, default=0),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("account", "kind", name="uq_api_budget_account_kind"),
+    **_TABLE_OPTIONS,
+)
+
+# One row per `plentysync worker` process: its heartbeat, state and what it reports about itself
+# (``info``: version, broker state, activity, API call counters for /metrics).
+worker = Table(
+    "worker",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", key_string(128), nullable=False, unique=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
+    Column("stopped_at", UTCDateTime(), nullable=True),
+    Column("info", Json, nullable=True),
+    Index("ix_worker_heartbeat", "heartbeat_at"),
+    **_TABLE_OPTIONS,
+)
+
+# Notifications (seed 001): what happened, how severe, and which channels have carried it.
+notification = Table(
+    "notification",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("severity", String(16), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("profile_type", key_string(64), nullable=True),
+    Column("run_id", Id, nullable=True),
+    Column("title", String(255), nullable=False),
+    Column("message", Text, nullable=True),
+    Column("context", Json, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("emailed_at", UTCDateTime(), nullable=True),
+    Column("digested_at", UTCDateTime(), nullable=True),
+    Column("webhook_at", UTCDateTime(), nullable=True),
+    Column("read_at", UTCDateTime(), nullable=True),
+    Index("ix_notification_digest", "digested_at", "level"),
+    Index("ix_notification_created", "created_at"),
+    **_TABLE_OPTIONS,
+)

@@ -152,6 +152,9 @@ class RunContext:
     held: dict[int, ClaimedItem] = field(default_factory=dict)
     """Queue rows claimed by this run and not finished yet; released if the run stops."""
     extras: dict[str, Any] = field(default_factory=dict)
+    failure_kind: str | None = None
+    """Why the run stopped, when it failed as a whole: ``auth`` (credentials rejected or unreadable),
+    ``fatal`` (configuration, permissions), ``crash`` (a bug); notifications grade on it."""
     """Profile-specific services (API clients...), set up by whoever starts the run."""
 
     @property

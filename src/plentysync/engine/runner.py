@@ -68,6 +68,13 @@ _STATUS_OF_RESULT = {
 REPORT_SAMPLE = 50
 
 
+def failure_kind_of(exc: BaseException) -> str:
+    """``auth`` for rejected or unreadable credentials, else ``fatal``."""
+    if isinstance(exc, CredentialsError) or (isinstance(exc, FatalError) and exc.status in (401, 403)):
+        return "auth"
+    return "fatal"
+
+
 def default_owner() -> str:
     """Who holds a lease: host, process and a random part (two runners in one process differ)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -80,6 +87,8 @@ class RunReport:
     errors: list[EntityMessage]
     entities: list[EntityMessage]
     notes: list[str]
+    failure_kind: str | None = None
+    """See :attr:`RunContext.failure_kind`."""
 
     @property
     def status(self) -> RunStatus:
@@ -172,6 +181,7 @@ class ProfileRunner:
                     except PlentysyncError as exc:
                         # setting up, collecting or estimating failed outside any batch
                         status, summary = RunStatus.FAILED, f"stopped: {exc}"
+                        ctx.failure_kind = failure_kind_of(exc)
             except asyncio.CancelledError:
                 status, summary = (
                     RunStatus.CANCELLED,
@@ -200,6 +210,7 @@ class ProfileRunner:
             errors=list(ctx.messages.errors),
             entities=list(ctx.messages.recent),
             notes=list(ctx.messages.notes),
+            failure_kind=ctx.failure_kind,
         )
 
     async def _drive(self, ctx: RunContext) -> tuple[RunStatus, str | None]:
@@ -226,11 +237,13 @@ class ProfileRunner:
                 except (FatalError, ConfigError, CredentialsError) as exc:
                     await self._release(batch, ctx, f"not processed: {exc}")
                     stop, fatal = str(exc), True
+                    ctx.failure_kind = failure_kind_of(exc)
                 except Exception as exc:
                     ctx.log.exception("run.batch_crashed")
                     message = f"internal error ({type(exc).__name__}: {exc})"
                     await self._settle(batch, [Result.retry(k, message) for k in batch.keys], ctx)
                     stop, fatal = message + "; see the log file", True
+                    ctx.failure_kind = "crash"
                 await self._leftovers(batch, ctx)
                 await self._flush_history(ctx)
                 ctx.progress.advance(len(batch.items))

@@ -33,6 +33,7 @@ from plentysync.http.budget import Kind, RateBudget
 from plentysync.http.policy import Action, StatusPolicy
 from plentysync.http.requestlog import RequestLog
 from plentysync.http.retry_after import parse_retry_after
+from plentysync.http.stats import API_CALLS
 from plentysync.log import get_logger
 
 log = get_logger(__name__)
@@ -261,9 +262,11 @@ class HttpClient:
             response = await self._client.send(request)
         except _NOT_SENT as exc:
             self._log(request, None, started, attempt, error=type(exc).__name__)
+            API_CALLS.record(self.name, request.method, request.url.path, type(exc).__name__)
             raise RetryableError(f"{self.name}: cannot connect ({type(exc).__name__}: {exc})") from exc
         except httpx2.TransportError as exc:
             self._log(request, None, started, attempt, error=type(exc).__name__)
+            API_CALLS.record(self.name, request.method, request.url.path, type(exc).__name__)
             what = "timed out" if isinstance(exc, httpx2.TimeoutException) else "connection lost"
             if safe:
                 raise RetryableError(f"{self.name}: {request.method} {request.url.path} {what}") from exc
@@ -274,6 +277,7 @@ class HttpClient:
                 url=str(request.url),
             ) from exc
         self._log(request, response, started, attempt)
+        API_CALLS.record(self.name, request.method, request.url.path, response.status_code)
         return response
 
     async def _judge(
