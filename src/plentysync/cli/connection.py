@@ -368,6 +368,6 @@ async def check(name: str, /, *, common: Common = Common()) -> int:
 
     async with open_store(common) as (settings, store):
         connection = await store.get(name)
-    result = await check_connection(connection, settings)
+        result = await check_connection(connection, settings, db=store.db)
     emit(common.json, result, lambda: _print_check(result))
     return 0 if result.ok else 1

@@ -9,6 +9,10 @@ anyway (another process sharing the account) blocks the gate for ``Retry-After``
 Reads and writes have separate gates, because the servers keep separate budgets for them, and
 writes have a concurrency cap of their own (three in flight by default: more has been seen to
 trip the write limit and lock out logins for the whole instance).
+
+A gate is anything with the :class:`Gate` interface: :class:`BudgetGate` keeps the reading in this
+process; :mod:`plentysync.http.shared_budget` keeps it in the state database for every process using
+the account (``RateBudget(..., gate_factory=...)``).
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from aiolimiter import AsyncLimiter
 
@@ -67,6 +71,33 @@ class GateSnapshot:
 
 
 HeaderParser = Callable[[Mapping[str, str]], dict[str, WindowReading]]
+
+
+class Gate(Protocol):
+    """The budget of one kind of call, as :class:`RateBudget` and the HTTP base use it."""
+
+    kind: str
+
+    def hold(self) -> AbstractAsyncContextManager[None]:
+        """Wait until one call may go out and count it as in flight until the block ends."""
+        ...
+
+    def observe(self, readings: Mapping[str, WindowReading]) -> None:
+        """An answer announced ``readings`` (inside :meth:`hold`: the answer of that call)."""
+        ...
+
+    def penalize(self, retry_after: float | None) -> None:
+        """The server answered 429: nothing goes out for ``retry_after`` seconds."""
+        ...
+
+    def snapshot(self) -> GateSnapshot: ...
+
+    async def flush(self) -> None:
+        """Finish writes still on their way (a shared gate records a 429 in the background)."""
+        ...
+
+
+GateFactory = Callable[[Kind], Gate]
 
 
 @dataclass
@@ -120,6 +151,17 @@ class BudgetGate:
     def release(self) -> None:
         self._in_flight = max(0, self._in_flight - 1)
 
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        await self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    async def flush(self) -> None:
+        """Nothing to write: the reading lives in this process."""
+
     def observe(self, readings: Mapping[str, WindowReading]) -> None:
         now = self.clock()
         for name, reading in readings.items():
@@ -168,7 +210,11 @@ class BudgetGate:
 
 class RateBudget:
     """Read and write gates of one account, the write concurrency cap and an optional fixed
-    per-process ceiling (requests per second, via aiolimiter)."""
+    per-process ceiling (requests per second, via aiolimiter).
+
+    ``gate_factory`` builds the gates (default: a :class:`BudgetGate` per kind, with ``max_wait``,
+    ``reserve``, ``clock`` and ``sleep``). The concurrency caps here are per process; a shared gate
+    applies its own cap across processes as well."""
 
     def __init__(
         self,
@@ -181,14 +227,18 @@ class RateBudget:
         reserve: int = 0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        gate_factory: GateFactory | None = None,
     ) -> None:
         if write_concurrency < 1:
             raise ValueError("write_concurrency must be at least 1")
         self.parse_headers = parse_headers
-        self.gates: dict[str, BudgetGate] = {
-            kind: BudgetGate(kind, max_wait=max_wait, reserve=reserve, clock=clock, sleep=sleep)
-            for kind in ("read", "write")
-        }
+
+        def local_gate(kind: Kind) -> Gate:
+            return BudgetGate(kind, max_wait=max_wait, reserve=reserve, clock=clock, sleep=sleep)
+
+        factory = gate_factory or local_gate
+        kinds: tuple[Kind, ...] = ("read", "write")
+        self.gates: dict[str, Gate] = {kind: factory(kind) for kind in kinds}
         self._concurrency: dict[str, asyncio.Semaphore | None] = {
             "write": asyncio.Semaphore(write_concurrency),
             "read": asyncio.Semaphore(read_concurrency) if read_concurrency else None,
@@ -196,7 +246,7 @@ class RateBudget:
         self._ceiling = AsyncLimiter(max_requests_per_second, 1.0) if max_requests_per_second else None
 
     @asynccontextmanager
-    async def slot(self, kind: Kind) -> AsyncIterator[BudgetGate]:
+    async def slot(self, kind: Kind) -> AsyncIterator[Gate]:
         """Hold a concurrency slot and one unit of budget for the duration of one call."""
         semaphore = self._concurrency[kind]
         if semaphore is not None:
@@ -205,11 +255,8 @@ class RateBudget:
             if self._ceiling is not None:
                 await self._ceiling.acquire()
             gate = self.gates[kind]
-            await gate.acquire()
-            try:
+            async with gate.hold():
                 yield gate
-            finally:
-                gate.release()
         finally:
             if semaphore is not None:
                 semaphore.release()
@@ -222,3 +269,8 @@ class RateBudget:
 
     def snapshot(self) -> dict[str, GateSnapshot]:
         return {kind: gate.snapshot() for kind, gate in self.gates.items()}
+
+    async def flush(self) -> None:
+        """Finish the gates' pending writes (call before closing the database)."""
+        for gate in self.gates.values():
+            await gate.flush()

@@ -65,21 +65,29 @@ class PlentyClient:
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        budget: RateBudget | None = None,
     ) -> None:
+        """``budget``: a prebuilt rate budget (e.g. one shared through the state database, see
+        :func:`plentysync.http.shared_budget.shared_rate_budget`); by default one of this process,
+        built from the config."""
         self.config = config
         self.auth = PlentyAuth(
             credentials,
             AuthSettings(refresh_margin=config.refresh_margin, session_cap_retry_after=config.session_cap_retry_after),
             clock=clock,
         )
-        self.budget = RateBudget(
-            parse_plenty_headers,
-            write_concurrency=config.write_concurrency,
-            read_concurrency=config.read_concurrency,
-            max_requests_per_second=config.max_requests_per_second,
-            max_wait=config.budget_max_wait,
-            reserve=config.budget_reserve,
-            clock=clock,
+        self.budget = (
+            budget
+            if budget is not None
+            else RateBudget(
+                parse_plenty_headers,
+                write_concurrency=config.write_concurrency,
+                read_concurrency=config.read_concurrency,
+                max_requests_per_second=config.max_requests_per_second,
+                max_wait=config.budget_max_wait,
+                reserve=config.budget_reserve,
+                clock=clock,
+            )
         )
         self.http = HttpClient(
             config.base_url,
@@ -113,7 +121,10 @@ class PlentyClient:
         try:
             await self.auth.logout()
         finally:
-            await self.http.aclose()
+            try:
+                await self.budget.flush()
+            finally:
+                await self.http.aclose()
 
     async def login(self) -> None:
         """Log in now instead of on the first call (to fail fast on wrong credentials)."""

@@ -15,6 +15,10 @@ magento    ``auth`` = ``admin``        ``username``, ``password`` (an admin user
 Magento connections also take the option ``store_code`` (default ``default``): the store view that reads
 and store-scoped writes address. Everything about timeouts, retries, page and batch sizes and request
 logging comes from the ``[http]`` settings, so all connections behave alike.
+
+Given the state database (and ``http.shared_budget`` on, the default), a PlentyONE client keeps its API
+budget there, shared with every other process using the same system and user
+(:mod:`plentysync.http.shared_budget`).
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from plentysync.db import Database
 from plentysync.engine.connections import Connection
 from plentysync.errors import ConfigError, PlentysyncError, SyncError
 from plentysync.http import HttpConfig, RequestLog, RetryConfig
-from plentysync.http.budget import GateSnapshot
+from plentysync.http.budget import GateSnapshot, RateBudget
+from plentysync.http.shared_budget import account_key, shared_rate_budget
 from plentysync.magento import (
     ALL_STORES,
     AdminCredentials,
@@ -39,6 +45,7 @@ from plentysync.magento import (
 from plentysync.magento._base import parse_list
 from plentysync.magento.models.stores import StoreView
 from plentysync.plenty import PlentyClient, PlentyClientConfig, PlentyCredentials
+from plentysync.plenty.throttle import parse_plenty_headers
 from plentysync.settings import Settings
 from plentysync.sync.credentials import (
     DEFAULT_STORE_CODE,
@@ -86,12 +93,31 @@ def request_log(settings: Settings, profile: str | None) -> RequestLog | None:
     )
 
 
+SHARED_LEASE_MARGIN = 10.0
+"""Seconds a shared budget slot outlives the longest a single request may take (its timeouts)."""
+
+
+def shared_budget_lease(http: HttpConfig) -> float:
+    """How long a call holds a slot of the shared budget at most: a process killed mid-call frees it then."""
+    longest = http.connect_timeout + http.write_timeout + http.read_timeout + http.pool_timeout
+    return max(120.0, longest + SHARED_LEASE_MARGIN)
+
+
 def plenty_client(
-    connection: Connection, settings: Settings, *, profile: str | None = None, retry: RetryConfig | None = None
+    connection: Connection,
+    settings: Settings,
+    *,
+    profile: str | None = None,
+    retry: RetryConfig | None = None,
+    db: Database | None = None,
 ) -> PlentyClient:
-    """A PlentyONE client for ``connection``; use it as ``async with``. ``retry`` overrides the settings'."""
+    """A PlentyONE client for ``connection``; use it as ``async with``. ``retry`` overrides the settings'.
+
+    With ``db`` (and ``http.shared_budget`` on) the API budget is the one in the state database that every
+    process using this system and user shares; without, the client keeps its own."""
     _expect_system(connection, "plenty")
-    credentials = PlentyCredentials(_credential(connection, "username"), _credential(connection, "password"))
+    username = _credential(connection, "username")
+    credentials = PlentyCredentials(username, _credential(connection, "password"))
     config = PlentyClientConfig(
         base_url=connection.base_url,
         http=http_config(settings, retry=retry),
@@ -99,7 +125,20 @@ def plenty_client(
         stock_batch_size=settings.http.plenty_stock_batch_size,
         request_log=request_log(settings, profile),
     )
-    return PlentyClient(credentials, config)
+    budget: RateBudget | None = None
+    if db is not None and settings.http.shared_budget:
+        budget = shared_rate_budget(
+            db,
+            account_key(connection.base_url, username),
+            parse_plenty_headers,
+            write_concurrency=config.write_concurrency,
+            read_concurrency=config.read_concurrency,
+            max_requests_per_second=config.max_requests_per_second,
+            max_wait=config.budget_max_wait,
+            reserve=config.budget_reserve,
+            lease_seconds=shared_budget_lease(config.http),
+        )
+    return PlentyClient(credentials, config, budget=budget)
 
 
 def magento_credentials(connection: Connection) -> MagentoCredentials:
@@ -168,8 +207,10 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-async def _check_plenty(connection: Connection, settings: Settings, retry: RetryConfig) -> ConnectionCheck:
-    async with plenty_client(connection, settings, retry=retry) as client:
+async def _check_plenty(
+    connection: Connection, settings: Settings, retry: RetryConfig, db: Database | None
+) -> ConnectionCheck:
+    async with plenty_client(connection, settings, retry=retry, db=db) as client:
         await client.login()
         webstores = await client.reference.webstores()
         warehouses = await client.reference.warehouses()
@@ -225,13 +266,16 @@ async def _check_magento(connection: Connection, settings: Settings, retry: Retr
     return ConnectionCheck(connection.name, connection.system, True, f"{summary}; store view '{store_code}'", details)
 
 
-async def check_connection(connection: Connection, settings: Settings) -> ConnectionCheck:
+async def check_connection(
+    connection: Connection, settings: Settings, *, db: Database | None = None
+) -> ConnectionCheck:
     """Log in and read a little reference data. Never raises for what the remote side answers: any
-    plentysync error becomes ``ok=False`` with its one-line message, secrets removed."""
+    plentysync error becomes ``ok=False`` with its one-line message, secrets removed. With ``db`` a
+    PlentyONE check uses (and shows) the budget shared with the other processes."""
     retry = RetryConfig(attempts=min(CHECK_ATTEMPTS, settings.http.max_attempts), timeout=CHECK_RETRY_TIMEOUT)
     try:
         if connection.system == "plenty":
-            return await _check_plenty(connection, settings, retry)
+            return await _check_plenty(connection, settings, retry, db)
         if connection.system == "magento":
             return await _check_magento(connection, settings, retry)
         raise ConfigError(f"connection '{connection.name}' has an unknown system {connection.system!r}")
