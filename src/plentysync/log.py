@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 
 SENSITIVE_KEY = re.compile(
     r"pass(word|wd)?|secret|token|authori[sz]ation|api[-_]?key|cookie|credential|signature|private",
@@ -18,6 +19,11 @@ SENSITIVE_KEY = re.compile(
 )
 REDACTED = "***"
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)@", re.IGNORECASE)
+
+
+_TRACEBACKS = structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False))
+"""Tracebacks as dicts, without each frame's local variables: those hold passwords, tokens and
+customer data (structlog shows them by default)."""
 
 
 def redact(value: Any, key: str | None = None) -> Any:
@@ -111,7 +117,7 @@ def configure_logging(log_dir: Path | None, *, file_level: str = "INFO", console
                     foreign_pre_chain=_SHARED,
                     processors=[
                         structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                        structlog.processors.dict_tracebacks,
+                        _TRACEBACKS,
                         structlog.processors.JSONRenderer(),
                     ],
                 )

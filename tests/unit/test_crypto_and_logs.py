@@ -74,3 +74,23 @@ def test_log_file_is_json_without_secrets(tmp_path: Path) -> None:
     assert record["password"] == REDACTED
     assert record["token"] == REDACTED
     assert "hunter2" not in "".join(lines)
+
+
+def test_logged_tracebacks_carry_no_local_variables(tmp_path: Path) -> None:
+    """A traceback in the log file names frames and lines, never their locals (a password in scope)."""
+    configure_logging(tmp_path / "logs", console_level="CRITICAL")
+
+    def login(password: str) -> None:
+        raise RuntimeError("login failed")
+
+    try:
+        login("s3cret-in-a-frame")
+    except RuntimeError:
+        get_logger("test").exception("client.crashed")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = (tmp_path / "logs" / "plentysync.log").read_text()
+    record = json.loads(text.splitlines()[-1])
+    frames = record["exception"][0]["frames"]
+    assert any(frame["name"] == "login" for frame in frames)
+    assert "s3cret-in-a-frame" not in text
