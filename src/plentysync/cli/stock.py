@@ -21,10 +21,12 @@ from plentysync.cli.output import RichProgress, confirm, console, emit, fmt_time
 from plentysync.cli.runs import _report_data, exit_code_for, render_report
 from plentysync.engine.pipeline import RunOptions
 from plentysync.engine.profiles import ProfileRecord
-from plentysync.engine.queue import QueueRow
+from plentysync.engine.queue import PRIORITY_URGENT, QueueRow
 from plentysync.engine.runner import ProfileRunner, RunReport
 from plentysync.engine.services import Engine
 from plentysync.errors import ConfigError, UsageError
+from plentysync.runtime.broker import open_publisher
+from plentysync.runtime.urgent import push_urgent, topic_of
 from plentysync.sync.stock import drift, producers
 from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID, StockExportConfig, StockProfileConfig
 from plentysync.sync.stock.resources import RUNTIME, StockRuntime, check_reference, open_runtime
@@ -248,6 +250,7 @@ async def add(
     profile: ExportProfile = EXPORT_TYPE_ID,
     force: Force = False,
     dry_run: DryRun = False,
+    now: bool = False,
     common: Common = Common(),
 ) -> int:
     """Queue SKUs for export; configurable, bundle and grouped parents are skipped (they hold no stock).
@@ -255,7 +258,13 @@ async def add(
     --all queues every stock-eligible product of the catalog (onboarding, while the cached PlentyONE
     stock is still empty and drift cannot compare); it asks first unless --force.
 
+    --now queues at urgent priority and, when broker_url is set, publishes the SKUs on the topic
+    plenty.stock.export.processor so a worker exports them within seconds; without a broker (or when
+    it is down) the rows wait, first in line, for the next drain.
+
     Example: plentysync stock export add -s 24-MG04,WSH12
+
+    Example: plentysync stock export add -s 24-MG04 --now
 
     Example: plentysync stock export add --all --force
 
@@ -273,18 +282,65 @@ async def add(
         Do not ask before --all.
     dry_run
         Show what would be queued, without queueing.
+    now
+        Export now: urgent priority, and wake a worker through the broker when one is configured.
     """
     skus, ids = split_list(sku), product_ids(id)
     if all == bool(skus or ids):
         raise UsageError("choose what to queue: -s / -i, or --all")
+    if now and dry_run:
+        raise UsageError("--now queues and publishes; it cannot be combined with --dry-run")
     async with open_engine(common) as engine:
         await stock_profile(engine, profile, EXPORT_TYPE_ID)
         if all and not dry_run:
             confirm("Queue every stock-eligible product of the catalog for export?", force=force)
         async with export_runtime(engine, profile) as (rt, _config):
-            data = seed_data(await seed_queue(rt, engine, skus=skus, ids=ids, everything=all, dry_run=dry_run))
-    emit(common.json, data, lambda: print_seed(data))
+            if now:
+                data = await add_now(rt, engine, skus=skus, ids=ids, everything=all)
+            else:
+                data = seed_data(await seed_queue(rt, engine, skus=skus, ids=ids, everything=all, dry_run=dry_run))
+    emit(common.json, data, lambda: print_add_now(data) if now else print_seed(data))
     return 0
+
+
+async def add_now(
+    rt: StockRuntime, engine: Engine, *, skus: list[str], ids: list[int], everything: bool
+) -> dict[str, Any]:
+    """Resolve the eligible SKUs (without writing), then queue them urgently and publish a wake-up."""
+    report = await seed_queue(rt, engine, skus=skus, ids=ids, everything=everything, dry_run=True)
+    publisher = open_publisher(engine.settings)
+    try:
+        result = await push_urgent(engine.queue, EXPORT_TYPE_ID, report.eligible, reason="cli", publisher=publisher)
+    finally:
+        if publisher is not None:
+            await publisher.aclose()
+    report.dry_run, report.inserted, report.updated = False, result.enqueued.inserted, result.enqueued.updated
+    data = seed_data(report)
+    data.update(
+        priority=PRIORITY_URGENT,
+        published=result.published,
+        topic=topic_of(EXPORT_TYPE_ID),
+        broker=None if publisher is None else publisher.url,
+    )
+    return data
+
+
+def print_add_now(data: dict[str, Any]) -> None:
+    print_seed(data)
+    if not data["eligible"]:
+        return
+    if data["published"]:
+        console.print(f"Published on {data['topic']}: a worker picks the rows up now (urgent priority).")
+    elif data["broker"] is None:
+        console.print(
+            "No broker configured (broker_url): the rows wait at urgent priority for the next drain "
+            "(the worker, or `plentysync cron run`)."
+        )
+    else:
+        console.print(
+            f"[yellow]The broker at {data['broker']} did not take the message:[/yellow] the rows wait at "
+            "urgent priority for the next drain (the worker, or `plentysync cron run`)."
+        )
 
 
 @export_app.command(name="purge")
