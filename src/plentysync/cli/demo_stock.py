@@ -16,13 +16,14 @@ from plentysync.cli.output import RichProgress
 from plentysync.engine.pipeline import RunOptions
 from plentysync.engine.runner import ProfileRunner, RunReport
 from plentysync.engine.services import Engine
+from plentysync.runtime.worker import Worker, WorkerOptions, WorkerStats
 from plentysync.sandbox.apps import SandboxPair, build_sandbox
 from plentysync.sandbox.plenty import stock as plenty_stock
 from plentysync.sandbox.server import serving
 from plentysync.sandbox.wiring import SOURCE_WAREHOUSES, save_sandbox_connections
-from plentysync.sync.stock import drift, producers
+from plentysync.sync.stock import drift, maintenance, producers
 from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID, StockExportConfig
-from plentysync.sync.stock.resources import open_runtime
+from plentysync.sync.stock.resources import RUNTIME, StockRuntime, open_runtime
 from plentysync.sync.stock.store import BaselineRow, StockStore
 
 PLENTY_CONNECTION = "sandbox-plenty"
@@ -181,4 +182,27 @@ async def run_stock_demo(engine: Engine, say: Callable[[str], None], *, quiet: b
                 f"{len(swept.divergent)} divergent. Trail: plentysync stock export show {sku}",
                 run=report.run.id,
             )
+            item = pair.magento_state.source_item(sku, "default") or {}
+            pair.magento_state.set_source_item(sku, "default", magento_qty() - 2, int(item.get("status", 1)))
+            stats = await _worker_pass(engine, rt)
+            demo.step(
+                say,
+                f"12. The worker (plentysync worker --once): Magento ships 2 more; its poller saw the change and "
+                f"its drain booked it, {stats.rows} row(s) in {stats.runs} run(s): {sku} PlentyONE {plenty_qty():g}. "
+                "A long-running `plentysync worker` does this on its own, every poll_interval_seconds, or within "
+                "a second of a webhook (docs/deploy.md).",
+            )
     return demo
+
+
+async def _worker_pass(engine: Engine, rt: StockRuntime) -> WorkerStats:
+    """One pass of the worker over the stock export: the poller (made due) and the queue drain. The
+    profile is enabled only for the pass, so a later `plentysync worker` on this database does not try
+    the demo's sandbox, which is gone when the demo ends."""
+    await StockStore(engine.db).set_state(maintenance.POLL_STATE, None)
+    await engine.profiles.set_enabled(EXPORT_TYPE_ID, True)
+    try:
+        options = WorkerOptions(name="demo-worker", once=True, schedules=False, profiles=(EXPORT_TYPE_ID,))
+        return await Worker(engine, options, shared={EXPORT_TYPE_ID: {RUNTIME: rt}}).run()
+    finally:
+        await engine.profiles.set_enabled(EXPORT_TYPE_ID, False)

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from plentysync.engine.refdata import ReferenceDataCache
     from plentysync.engine.registry import ProfileConfig, ProfileType
 
-TRIGGERS = ("manual", "cli", "cron", "mq", "event")
-Trigger = Literal["manual", "cli", "cron", "mq", "event"]
+TRIGGERS = ("manual", "cli", "cron", "worker", "mq", "event")
+Trigger = Literal["manual", "cli", "cron", "worker", "mq", "event"]
 
 
 @dataclass

@@ -303,6 +303,17 @@ class ProfileService:
         async with self.db.begin() as conn:
             await conn.execute(update(p).where(p.c.id == profile_id, p.c.run_owner == owner).values(**values))
 
+    async def record_last_run(self, profile_id: int, *, run_id: int, status: str, finished_at: datetime) -> None:
+        """A run of a type with concurrent runs ended: it becomes the last run unless a later one
+        already finished."""
+        stmt = (
+            update(p)
+            .where(p.c.id == profile_id, or_(p.c.last_run_at.is_(None), p.c.last_run_at <= finished_at))
+            .values(last_run_id=run_id, last_run_status=status, last_run_at=finished_at)
+        )
+        async with self.db.begin() as conn:
+            await conn.execute(stmt)
+
 
 def _check_name(name: str) -> str:
     name = name.strip()

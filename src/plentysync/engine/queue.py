@@ -720,6 +720,18 @@ class CoalescingQueue:
                     break
         return total
 
+    async def waiting_keys(self, profile_type: str, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` whose row is pending or processing: queued already, nothing to add."""
+        found: set[str] = set()
+        waiting = [QueueStatus.PENDING.value, QueueStatus.PROCESSING.value]
+        async with self.db.read() as conn:
+            for chunk in chunked(list(keys), self.chunk_size):
+                query = select(t.c.entity_key).where(
+                    t.c.profile_type == profile_type, t.c.entity_key.in_(chunk), t.c.status.in_(waiting)
+                )
+                found.update((await conn.execute(query)).scalars())
+        return found
+
     async def count(
         self,
         profile_type: str,

@@ -18,12 +18,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from plentysync.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from plentysync.clock import Clock
+    from plentysync.db import Database
+    from plentysync.engine.links import IdentityLinks
     from plentysync.engine.pipeline import Pipeline, RunContext
+    from plentysync.engine.profiles import ProfileRecord
     from plentysync.settings import Settings
 
 ResourceFactory = Callable[["RunContext", "Settings"], AbstractAsyncContextManager[dict[str, Any]]]
 """Opens what a run's stages need; it sees the run context, so it can reuse what the caller injected
 into ``ctx.extras`` (tests and benchmarks hand in their own clients) and read the profile's config."""
+
+SharedResourceFactory = Callable[
+    ["Database", "Settings", "ProfileRecord", "ProfileConfig", "IdentityLinks", "Clock"],
+    AbstractAsyncContextManager[dict[str, Any]],
+]
+"""Opens what many runs of one profile can share (API clients with their login), for a long-running
+worker: it injects the result into every run's ``ctx.extras`` instead of logging in for each run."""
 
 Direction = Literal["import", "export"]
 TYPE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
@@ -56,6 +67,12 @@ class ProfileType:
     open_resources: ResourceFactory | None = None
     """Opens what the stages need for a run (API clients...); they find it in ``ctx.extras``, where
     what the caller injected wins over what this opens."""
+    shared_resources: SharedResourceFactory | None = None
+    """What a worker keeps open across runs of this profile (see :data:`SharedResourceFactory`)."""
+    concurrent_runs: bool = False
+    """Runs of this type may overlap (several workers draining one queue): every row is claimed by
+    exactly one run, and nothing in the type's stages depends on being the only run. Types without it
+    hold the profile's run lease, one run at a time."""
 
     def __post_init__(self) -> None:
         if not TYPE_ID_PATTERN.match(self.type_id):

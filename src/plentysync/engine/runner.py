@@ -103,8 +103,11 @@ class ProfileRunner:
         owner: str | None = None,
         keep_alive_seconds: float | None = None,
         extras: dict[str, Any] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
+        """``stop``: when set, a run ends after the batch it is working on (a graceful shutdown)."""
         self.engine = engine
+        self.stop = stop
         self.owner = owner or default_owner()
         self.lease = timedelta(seconds=engine.queue.policy.lease_seconds)
         self.keep_alive_seconds = keep_alive_seconds or max(self.lease.total_seconds() / 3, 1.0)
@@ -133,7 +136,8 @@ class ProfileRunner:
                     f"profile {record.type_id} is disabled: enable it (plentysync profile enable "
                     f"{record.type_id}) or pass --force for a one-off run"
                 )
-        if not await eng.profiles.acquire_run(record.id, self.owner, self.lease):
+        exclusive = not profile_type.concurrent_runs
+        if exclusive and not await eng.profiles.acquire_run(record.id, self.owner, self.lease):
             current = await eng.profiles.resolve(record.id)
             raise ConflictError(
                 f"profile {record.type_id} is already running (held by {current.run_owner}); "
@@ -151,7 +155,8 @@ class ProfileRunner:
                 dry_run=options.dry_run,
                 owner=self.owner,
             )
-            await eng.profiles.set_current_run(record.id, self.owner, run.id)
+            if exclusive:
+                await eng.profiles.set_current_run(record.id, self.owner, run.id)
             ctx = RunContext(
                 run_id=run.id,
                 profile=record,
@@ -170,7 +175,7 @@ class ProfileRunner:
                 progress=progress or NullProgress(),
                 extras=dict(self.extras),
             )
-            keeper = asyncio.create_task(self._keep_alive(ctx))
+            keeper = asyncio.create_task(self._keep_alive(ctx, exclusive=exclusive))
             try:
                 async with contextlib.AsyncExitStack() as stack:
                     try:
@@ -198,7 +203,7 @@ class ProfileRunner:
         finally:
             # Runs even when cancelled: leave no row claimed and no profile marked running.
             try:
-                await self._wrap_up(ctx, run, record, status, summary)
+                await self._wrap_up(ctx, run, record, status, summary, exclusive=exclusive)
             except Exception:
                 log.exception("run.wrap_up_failed", profile=record.type_id)
         assert run is not None
@@ -247,6 +252,8 @@ class ProfileRunner:
                 await self._leftovers(batch, ctx)
                 await self._flush_history(ctx)
                 ctx.progress.advance(len(batch.items))
+                if not stop and self.stop is not None and self.stop.is_set():
+                    stop = "the worker is shutting down; the rest waits in the queue"
                 if stop:
                     break
         m = ctx.messages
@@ -315,11 +322,12 @@ class ProfileRunner:
         if ctx.config.enable_history:
             await self.engine.history.add_entities(ctx.run_id, ctx.profile.id, entries)
 
-    async def _keep_alive(self, ctx: RunContext) -> None:
+    async def _keep_alive(self, ctx: RunContext, *, exclusive: bool) -> None:
         while True:
             await asyncio.sleep(self.keep_alive_seconds)
             try:
-                await self.engine.profiles.renew_run(ctx.profile.id, self.owner, self.lease)
+                if exclusive:
+                    await self.engine.profiles.renew_run(ctx.profile.id, self.owner, self.lease)
                 await ctx.queue.extend_lease(self.owner, list(ctx.held.values()))
             except Exception:  # a hiccup must not kill the run; the next beat tries again
                 ctx.log.warning("run.keep_alive_failed", exc_info=True)
@@ -331,6 +339,8 @@ class ProfileRunner:
         record: ProfileRecord,
         status: RunStatus,
         summary: str | None,
+        *,
+        exclusive: bool,
     ) -> None:
         eng = self.engine
         if ctx is not None and ctx.held:
@@ -358,13 +368,18 @@ class ProfileRunner:
                 },
             )
         dry_run = ctx.options.dry_run if ctx is not None else False
-        await eng.profiles.release_run(
-            record.id,
-            self.owner,
-            run_id=run.id if run else None,
-            status=None if dry_run else status.value,
-            finished_at=eng.clock.now(),
-        )
+        if exclusive:
+            await eng.profiles.release_run(
+                record.id,
+                self.owner,
+                run_id=run.id if run else None,
+                status=None if dry_run else status.value,
+                finished_at=eng.clock.now(),
+            )
+        elif not dry_run and run is not None:
+            await eng.profiles.record_last_run(
+                record.id, run_id=run.id, status=status.value, finished_at=eng.clock.now()
+            )
         if dry_run and status == RunStatus.SUCCESS:
             await eng.profiles.mark_tested(record.id)
 

@@ -10,7 +10,7 @@ from plentysync.engine.lifecycle import RunStatus
 from plentysync.engine.runner import ProfileRunner
 from plentysync.engine.schedule import TickResult
 from plentysync.engine.services import Engine
-from plentysync.errors import PlentysyncError
+from plentysync.errors import ConflictError, PlentysyncError
 from plentysync.log import get_logger
 
 log = get_logger(__name__)
@@ -21,7 +21,8 @@ class JobOutcome:
     job_id: int
     profile: str
     status: str
-    """The run's status, or ``error`` when the run could not start."""
+    """The run's status; ``error`` when the run could not start, ``skipped`` when the profile was
+    already running elsewhere."""
     run_id: int | None
     message: str | None
 
@@ -34,7 +35,7 @@ class SchedulerPass:
 
     @property
     def ok(self) -> bool:
-        return all(o.status in (RunStatus.SUCCESS, RunStatus.PARTIAL) for o in self.outcomes)
+        return all(o.status in (RunStatus.SUCCESS, RunStatus.PARTIAL, "skipped") for o in self.outcomes)
 
 
 async def run_due_jobs(engine: Engine, runner: ProfileRunner) -> SchedulerPass:
@@ -43,6 +44,12 @@ async def run_due_jobs(engine: Engine, runner: ProfileRunner) -> SchedulerPass:
     for job in tick.claimed:
         try:
             report = await runner.run(job.profile_id, trigger="cron")
+        except ConflictError as exc:
+            # another process is running the profile right now: that run does this job's work
+            message = f"skipped: {exc}"
+            await engine.schedules.finish(job.id, success=True, message=message)
+            outcomes.append(JobOutcome(job.id, job.job_code, "skipped", None, message))
+            continue
         except PlentysyncError as exc:
             await engine.schedules.finish(job.id, success=False, message=str(exc))
             outcomes.append(JobOutcome(job.id, job.job_code, "error", None, str(exc)))

@@ -9,7 +9,7 @@ from plentysync.engine.registry import ProfileRegistry, ProfileType
 from plentysync.engine.stages import estimate_queue
 from plentysync.sync.stock import exporter, importer
 from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID, StockExportConfig, StockImportConfig
-from plentysync.sync.stock.resources import stock_resources
+from plentysync.sync.stock.resources import shared_stock_resources, stock_resources
 
 EXPORT_TYPE = ProfileType(
     type_id=EXPORT_TYPE_ID,
@@ -26,6 +26,8 @@ EXPORT_TYPE = ProfileType(
         estimate=estimate_queue,
     ),
     open_resources=stock_resources,
+    shared_resources=shared_stock_resources,
+    concurrent_runs=True,
 )
 
 IMPORT_TYPE = ProfileType(
@@ -38,6 +40,7 @@ IMPORT_TYPE = ProfileType(
     pipeline=Pipeline(collect=importer.collect, generate=importer.generate, process=importer.process),
     queue_backed=False,
     open_resources=stock_resources,
+    shared_resources=shared_stock_resources,
 )
 
 

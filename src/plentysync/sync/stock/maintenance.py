@@ -1,20 +1,21 @@
-"""The stock export's timed producers, for ``plentysync cron run`` until the worker takes them over:
+"""The stock export's timed producers, run by the worker (and by ``plentysync cron run``):
 the source-item and product pollers every ``poll_interval_seconds`` and the drift sweep on
 ``drift_cron`` (hourly at :15 by default, as in the seed). Each remembers when it last ran in
-``sync_state``, so a crontab calling every minute runs each exactly when it is due."""
+``sync_state``, so a worker ticking every second or a crontab calling every minute runs each exactly when it is due."""
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from plentysync.engine.schedule import fire_times
 from plentysync.engine.services import Engine
+from plentysync.runtime.claims import claim_if_due
 from plentysync.sync.stock import drift, producers
 from plentysync.sync.stock.config import EXPORT_TYPE_ID, StockExportConfig
-from plentysync.sync.stock.resources import open_runtime
-from plentysync.sync.stock.store import StockStore
+from plentysync.sync.stock.resources import StockRuntime, open_runtime
 
 POLL_STATE = "plenty_stock_export.poll_at"
 DRIFT_STATE = "plenty_stock_export.drift_at"
@@ -24,14 +25,6 @@ DRIFT_STATE = "plenty_stock_export.drift_at"
 class MaintenanceReport:
     ran: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
-
-
-def _moment(value: Any) -> datetime | None:
-    """A stored time; anything unreadable counts as never (the producer then runs and stores a good one)."""
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def poll_due(config: StockExportConfig, last: datetime | None, now: datetime) -> bool:
@@ -46,35 +39,38 @@ def drift_due(config: StockExportConfig, last: datetime | None, now: datetime) -
     return bool(fire_times(config.drift_cron, "UTC", last, until=now + timedelta(microseconds=1), limit=1))
 
 
-async def run_due(engine: Engine) -> MaintenanceReport:
-    """Run what is due for the enabled stock export profile (nothing when there is none)."""
+async def run_due(engine: Engine, runtime: StockRuntime | None = None) -> MaintenanceReport:
+    """Run what is due for the enabled stock export profile (nothing when there is none).
+
+    Each producer is claimed before it runs (:func:`claim_if_due`), so of several workers and cron
+    callers exactly one polls per interval. ``runtime``: clients a worker keeps open across calls."""
     report = MaintenanceReport()
     record = await engine.profiles.find(EXPORT_TYPE_ID)
     if record is None or not record.enabled:
         return report
     config = engine.profiles.typed_config(record)
     assert isinstance(config, StockExportConfig)
-    store = StockStore(engine.db, engine.clock)
     now = engine.clock.now()
-    last_poll = _moment(await store.get_state(POLL_STATE))
-    last_drift = _moment(await store.get_state(DRIFT_STATE))
-    if last_drift is None:
-        await store.set_state(DRIFT_STATE, now.isoformat())
-    want_poll, want_drift = poll_due(config, last_poll, now), drift_due(config, last_drift, now)
+    # the drift clock starts on first sight (see drift_due); claiming it then runs nothing
+    await claim_if_due(engine.db, engine.clock, DRIFT_STATE, lambda last: last is None)
+    want_poll = await claim_if_due(engine.db, engine.clock, POLL_STATE, lambda last: poll_due(config, last, now))
+    want_drift = await claim_if_due(engine.db, engine.clock, DRIFT_STATE, lambda last: drift_due(config, last, now))
     if not (want_poll or want_drift):
         return report
-    async with open_runtime(engine.db, engine.settings, config, EXPORT_TYPE_ID, engine.links) as rt:
+    async with AsyncExitStack() as stack:
+        rt = runtime
+        if rt is None:
+            opened = open_runtime(engine.db, engine.settings, config, EXPORT_TYPE_ID, engine.links, engine.clock)
+            rt = await stack.enter_async_context(opened)
         if want_poll:
             if config.inventory_api == "msi":
                 polled = await producers.poll_source_items(rt, engine.queue)
                 report.details["source_items"] = {"changed": len(polled.changed), "seeded": polled.seeded}
             products = await producers.poll_products(rt, engine.queue)
             report.details["products"] = {"changed": len(products.changed)}
-            await store.set_state(POLL_STATE, now.isoformat())
             report.ran.append("poll")
         if want_drift:
             swept = await drift.sweep(rt, engine.queue, config)
             report.details["drift"] = {"compared": swept.compared, "enqueued": swept.enqueued}
-            await store.set_state(DRIFT_STATE, now.isoformat())
             report.ran.append("drift")
     return report

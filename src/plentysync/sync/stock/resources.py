@@ -16,7 +16,9 @@ from plentysync.db import Database
 from plentysync.engine.connections import ConnectionStore
 from plentysync.engine.links import IdentityLinks
 from plentysync.engine.pipeline import RunContext
+from plentysync.engine.profiles import ProfileRecord
 from plentysync.engine.refdata import ReferenceDataCache
+from plentysync.engine.registry import ProfileConfig
 from plentysync.errors import ConfigError, NotFoundError, RemoteNotFoundError
 from plentysync.magento import MagentoClient
 from plentysync.plenty import PlentyClient
@@ -78,7 +80,7 @@ async def open_clients(
             f"{exc}; add it with `plentysync connection add` or set plenty_connection / magento_connection"
         ) from None
     async with AsyncExitStack() as stack:
-        plenty = await stack.enter_async_context(plenty_client(plenty_conn, effective, profile=profile))
+        plenty = await stack.enter_async_context(plenty_client(plenty_conn, effective, profile=profile, db=db))
         magento = await stack.enter_async_context(magento_client(magento_conn, effective, profile=profile))
         yield plenty, magento, plenty_conn.id, magento_conn.id
 
@@ -104,12 +106,33 @@ def stock_resources(ctx: RunContext, settings: Settings) -> Any:
 
     @asynccontextmanager
     async def opened() -> AsyncIterator[dict[str, Any]]:
-        if isinstance(ctx.extras.get(RUNTIME), StockRuntime):
+        injected = ctx.extras.get(RUNTIME)
+        if isinstance(injected, StockRuntime):
+            injected.checked = False  # a shared runtime: check the configuration again for this run
             yield {}
             return
         config = ctx.config
         assert isinstance(config, StockProfileConfig)
         async with open_runtime(ctx.queue.db, settings, config, ctx.profile.type_id, ctx.links, ctx.clock) as rt:
+            yield {RUNTIME: rt}
+
+    return opened()
+
+
+def shared_stock_resources(
+    db: Database,
+    settings: Settings,
+    record: ProfileRecord,
+    config: ProfileConfig,
+    links: IdentityLinks,
+    clock: Clock,
+) -> Any:
+    """The profile types' ``shared_resources``: one runtime (logged-in clients) a worker keeps across runs."""
+
+    @asynccontextmanager
+    async def opened() -> AsyncIterator[dict[str, Any]]:
+        assert isinstance(config, StockProfileConfig)
+        async with open_runtime(db, settings, config, record.type_id, links, clock) as rt:
             yield {RUNTIME: rt}
 
     return opened()
