@@ -20,6 +20,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -126,8 +127,9 @@ class WorkerSettings(BaseModel):
     shutdown_grace_seconds: float = Field(30.0, ge=0, le=3600)
     """On SIGTERM: how long a run may go on finishing its current batch before it is cancelled
     (its rows are then released to the queue)."""
-    metrics_port: int | None = Field(None, ge=1, le=65535)
-    """Optional: serve this worker's own Prometheus metrics on this port (``serve`` has /metrics too)."""
+    resources_max_age_seconds: float = Field(900.0, ge=10, le=86_400)
+    """A worker keeps each profile's API clients (and their login) open across runs, and opens them
+    anew after this long, when the profile's configuration changed, or after a run failed on them."""
 
 
 class BrokerSettings(BaseModel):
@@ -184,7 +186,8 @@ class SmtpSettings(BaseModel):
 
 
 class NotificationSettings(BaseModel):
-    """Notifications (seed 001): what is recorded, what is mailed at once, what goes in the digest."""
+    """Notifications (seed 001): what is recorded, what is mailed at once, what goes in the digest.
+    See docs/notifications.md."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -198,9 +201,10 @@ class NotificationSettings(BaseModel):
     """Row cap; the oldest go first (0: no cap)."""
     email_enabled: bool = False
     recipients: list[str] = Field(default_factory=list)
-    """Required when email is on."""
+    """Who gets the emails; required when email is on (a list, or one comma-separated string)."""
     email_threshold: Literal["notice", "warning", "error", "critical"] = "error"
-    """Lowest severity that is emailed (in the digest, or at once for critical)."""
+    """Lowest severity that is emailed (in the digest, or at once for critical). The webhook carries
+    the same."""
     real_time_critical: bool = True
     """Critical notifications skip the digest and are mailed at once."""
     batch_interval_minutes: int = Field(60, ge=1, le=10_080)
@@ -208,12 +212,50 @@ class NotificationSettings(BaseModel):
     run_summary: bool = True
     """Record a summary notification after every run that processed rows or failed."""
     failing_runs_threshold: int = Field(3, ge=1, le=1000)
-    """A profile failing this many runs in a row raises a critical notification."""
+    """A profile failing this many runs in a row raises a critical notification (once per streak)."""
     error_rows_threshold: int = Field(100, ge=1)
-    """A profile with this many queue rows in status error raises a critical notification."""
+    """A profile with this many queue rows in status error raises a critical notification (once per
+    crossing)."""
     webhook_url: SecretStr | None = None
-    """Outgoing webhook (Slack-compatible: ``{"text": ...}``), a second channel for what is emailed."""
+    """Outgoing webhook (Slack-compatible: ``{"text": ...}``), a second channel for what is emailed.
+    Treated as a secret (Slack's URL is its credential): never printed or logged."""
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _split_recipients(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("recipients")
+    @classmethod
+    def _check_recipients(cls, value: list[str]) -> list[str]:
+        for address in value:
+            local, _, domain = address.partition("@")
+            if not local or not domain or any(c.isspace() for c in address):
+                raise ValueError(f"not an email address: {address!r}")
+        return list(dict.fromkeys(value))
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _blank_webhook(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _check_channels(self) -> NotificationSettings:
+        if self.email_enabled and not self.recipients:
+            raise ValueError("email_enabled needs at least one address in recipients")
+        if self.smtp.ssl and self.smtp.starttls:
+            raise ValueError("smtp.ssl (TLS from the start, port 465) and smtp.starttls (port 587) exclude each other")
+        return self
 
 
 class Settings(BaseSettings):
