@@ -16,7 +16,7 @@ from typing import NoReturn
 from cyclopts import App, CycloptsError, Parameter
 
 from plentysync import __version__
-from plentysync.cli import connection, cron, db, demo, profile, queue, sandbox, stock
+from plentysync.cli import connection, cron, db, demo, profile, queue, sandbox, stock, worker
 from plentysync.cli.output import err_console, print_json
 from plentysync.errors import PlentysyncError
 from plentysync.log import configure_logging, current_log_file, get_logger
@@ -39,6 +39,10 @@ app.command(demo.demo, name="demo")
 app.command(sandbox.app)
 app.command(connection.app)
 app.command(stock.app)
+app.command("plentysync.cli.serve:serve", name="serve")
+app.command(worker.app)
+app.command("plentysync.cli.notifications:app", name="notifications")
+app.command("plentysync.cli.status:status", name="status")
 
 
 def _fail(message: str, code: int, as_json: bool) -> NoReturn:
