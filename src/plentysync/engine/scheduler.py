@@ -4,10 +4,11 @@ the worker will do it in a loop."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from plentysync.engine.lifecycle import RunStatus
-from plentysync.engine.runner import ProfileRunner
+from plentysync.engine.runner import ProfileRunner, RunReport
 from plentysync.engine.schedule import TickResult
 from plentysync.engine.services import Engine
 from plentysync.errors import ConflictError, PlentysyncError
@@ -38,7 +39,13 @@ class SchedulerPass:
         return all(o.status in (RunStatus.SUCCESS, RunStatus.PARTIAL, "skipped") for o in self.outcomes)
 
 
-async def run_due_jobs(engine: Engine, runner: ProfileRunner) -> SchedulerPass:
+async def run_due_jobs(
+    engine: Engine,
+    runner: ProfileRunner,
+    *,
+    on_report: Callable[[RunReport], Awaitable[None]] | None = None,
+) -> SchedulerPass:
+    """``on_report`` sees every run's full report (the worker hands it to notifications)."""
     tick = await engine.schedules.tick(runner.owner)
     outcomes: list[JobOutcome] = []
     for job in tick.claimed:
@@ -58,6 +65,8 @@ async def run_due_jobs(engine: Engine, runner: ProfileRunner) -> SchedulerPass:
             log.exception("scheduler.run_crashed", job_id=job.id)
             await engine.schedules.finish(job.id, success=False, message=f"internal error: {exc}")
             raise
+        if on_report is not None:
+            await on_report(report)
         ok = report.run.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
         await engine.schedules.finish(job.id, success=ok, message=report.run.message, run_id=report.run.id)
         outcomes.append(JobOutcome(job.id, job.job_code, report.run.status, report.run.id, report.run.message))

@@ -250,12 +250,11 @@ class Worker:
     async def _scheduler_pass(self) -> None:
         self.stats.scheduler_passes += 1
         runner = ProfileRunner(self.engine, owner=f"{self.options.name}:cron", stop=self.stop)
-        done = await run_due_jobs(self.engine, runner)
+        done = await run_due_jobs(self.engine, runner, on_report=self._after_run)
         for outcome in done.outcomes:
             log.info("worker.scheduled_run", profile=outcome.profile, status=outcome.status, run_id=outcome.run_id)
             if outcome.run_id is not None:
                 self.stats.runs += 1
-                await self._after_run_id(outcome.run_id)
 
     async def _producers_pass(self) -> None:
         self.stats.producer_passes += 1
@@ -341,13 +340,6 @@ class Worker:
     async def _after_run(self, report: RunReport) -> None:
         if self.notifier is not None:
             await self._guarded("notifications", lambda: self.notifier.after_run(report))  # type: ignore[union-attr]
-
-    async def _after_run_id(self, run_id: int) -> None:
-        if self.notifier is None:
-            return
-        run = await self.engine.history.get(run_id)
-        profile = await self.engine.profiles.resolve(run.profile_id)
-        await self._after_run(RunReport(run=run, profile=profile, errors=[], entities=[], notes=[]))
 
     # -- broker --------------------------------------------------------------------------------
 

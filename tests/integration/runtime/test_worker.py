@@ -155,3 +155,23 @@ async def test_several_workers_share_one_queue_without_double_processing(db: Dat
         _assert_exactly_once(s, expected)
         assert sum(st.rows for st in stats) == 120
         assert sum(1 for st in stats if st.rows) >= 2, [st.rows for st in stats]
+
+
+async def test_a_run_failing_on_rejected_credentials_raises_a_critical_notification(db: Database) -> None:
+    from plentysync.runtime.notify import Notifier
+    from plentysync.sandbox.faults import FaultRule
+
+    async with StockScenarioBuilder(db).build() as s:
+        await _changes(s, 3)
+        s.pair.plenty_faults.add(FaultRule("status", method="POST", path="/rest/login", status=401))
+        notifier = Notifier(db, s.engine.settings.notifications, s.engine.clock)
+        options = WorkerOptions(name="w-auth", once=True, schedules=False, producers=False)
+        stats = await Worker(s.engine, options, notifier=notifier).run()
+        assert stats.runs_failed == 1
+        found = await notifier.store.find(limit=10)
+        critical = [n for n in found if n.severity == "critical"]
+        assert critical, [(n.severity, n.kind, n.title) for n in found]
+        assert critical[0].profile_type == EXPORT_TYPE_ID
+        assert "credentials" in (critical[0].title + (critical[0].message or "")).lower()
+        # the rows were released untouched, for the run after the credentials are fixed
+        assert await s.engine.queue.count(EXPORT_TYPE_ID, statuses=("pending",)) == 3
