@@ -80,6 +80,12 @@ class AuthExpiredError(RetryableError):
     """The access token expired or was revoked: log in again, then retry."""
 
 
+class LeaseLostError(RetryableError):
+    """A write was about to go out for rows whose lease this process could no longer renew (the
+    database was away too long): another worker may have taken them over, so nothing is sent. The
+    rows are processed again by whoever holds them."""
+
+
 class RemoteValidationError(SyncError):
     """The remote system rejected the data (HTTP 400/422): retrying the same payload cannot help."""
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from plentysync.engine.queue import ClaimedItem
+from plentysync.errors import LeaseLostError
 
 if TYPE_CHECKING:
     import structlog
@@ -152,6 +153,12 @@ class RunContext:
     held: dict[int, ClaimedItem] = field(default_factory=dict)
     """Queue rows claimed by this run and not finished yet; released if the run stops."""
     extras: dict[str, Any] = field(default_factory=dict)
+    leases_valid_until: datetime | None = None
+    """Until when every row this run holds is surely still its own: the start of the last lease
+    renewal that reached the database (or of the run), plus the lease. Set by the runner."""
+    lease_margin: timedelta = timedelta(0)
+    """Writes stop this long before ``leases_valid_until``, so a write in flight ends while the rows
+    are still ours. The runner sets a third of the lease."""
     failure_kind: str | None = None
     """Why the run stopped, when it failed as a whole: ``auth`` (credentials rejected or unreadable),
     ``fatal`` (configuration, permissions), ``crash`` (a bug); notifications grade on it."""
@@ -164,6 +171,18 @@ class RunContext:
     @property
     def batch_size(self) -> int:
         return self.options.batch_size or self.config.process_batch_size
+
+    def check_leases(self) -> None:
+        """Raise :class:`LeaseLostError` when the rows may no longer be this run's: the lease could not
+        be renewed for too long (the database away), so another worker may take the rows over."""
+        if self.leases_valid_until is None:
+            return
+        if self.clock.now() >= self.leases_valid_until - self.lease_margin:
+            raise LeaseLostError(
+                f"the run could not renew its queue leases since "
+                f"{(self.leases_valid_until - self.lease_margin).isoformat(timespec='seconds')}; "
+                "another worker may hold the rows now, so nothing more is sent"
+            )
 
     def hold(self, items: Sequence[ClaimedItem]) -> None:
         for item in items:

@@ -175,6 +175,8 @@ class ProfileRunner:
                 progress=progress or NullProgress(),
                 extras=dict(self.extras),
             )
+            ctx.leases_valid_until = run.started_at + self.lease
+            ctx.lease_margin = self.lease / 3
             keeper = asyncio.create_task(self._keep_alive(ctx, exclusive=exclusive))
             try:
                 async with contextlib.AsyncExitStack() as stack:
@@ -325,10 +327,13 @@ class ProfileRunner:
     async def _keep_alive(self, ctx: RunContext, *, exclusive: bool) -> None:
         while True:
             await asyncio.sleep(self.keep_alive_seconds)
+            started = self.engine.clock.now()
             try:
                 if exclusive:
                     await self.engine.profiles.renew_run(ctx.profile.id, self.owner, self.lease)
                 await ctx.queue.extend_lease(self.owner, list(ctx.held.values()))
+                # rows claimed since are leased until later still; rows taken over were not ours anyway
+                ctx.leases_valid_until = started + self.lease
             except Exception:  # a hiccup must not kill the run; the next beat tries again
                 ctx.log.warning("run.keep_alive_failed", exc_info=True)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ import stamina
 from plentysync.errors import (
     AuthExpiredError,
     FatalError,
+    LeaseLostError,
     OutcomeUnknownError,
     RateLimitedError,
     RemoteNotFoundError,
@@ -39,6 +41,10 @@ from plentysync.log import get_logger
 log = get_logger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+WRITE_FENCE: ContextVar[Callable[[], None] | None] = ContextVar("plentysync_write_fence", default=None)
+"""Called right before a write goes out (after its budget wait); raises to stop it. A run sets it to
+its lease check, so a worker that lost its rows never writes for them."""
+
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 
 
@@ -246,10 +252,15 @@ class HttpClient:
         state: dict[str, Any],
     ) -> httpx2.Response:
         request = self.build_request(method, path, params=params, json=json, data=data, headers=headers)
+        fence = WRITE_FENCE.get() if kind == "write" else None
         if self.budget is None:
+            if fence is not None:
+                fence()
             response = await self._send(request, safe=safe, attempt=state["attempt"])
         else:
             async with self.budget.slot(kind):
+                if fence is not None:
+                    fence()  # after the budget wait, which can be long
                 response = await self._send(request, safe=safe, attempt=state["attempt"])
                 self.budget.observe(kind, response.headers)
         return await self._judge(request, response, safe=safe, kind=kind, state=state)
@@ -341,6 +352,8 @@ class HttpClient:
 
 def _backoff_hook(exc: Exception) -> bool | float:
     """stamina's ``on``: False = give up, True = exponential backoff, a float = wait exactly that."""
+    if isinstance(exc, LeaseLostError):
+        return False
     if isinstance(exc, RateLimitedError):
         return True if exc.retry_after is None else exc.retry_after
     if isinstance(exc, AuthExpiredError):

@@ -118,3 +118,37 @@ async def test_worker_killed_after_plenty_applied_a_booking(db: Database) -> Non
         await s.drain()
         _assert_exactly_once(s, expected)
         await _no_pending(s)
+
+
+async def test_a_run_that_cannot_renew_its_leases_stops_writing_before_they_lapse(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database is away for the keep-alive (renewals fail) while the run goes on sending: it must
+    stop writing a third of a lease before its rows could be taken over, or another worker would book
+    them a second time."""
+    from plentysync.engine.queue import CoalescingQueue
+    from plentysync.errors import RetryableError
+
+    fast_retry = {"lease_seconds": 6, "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.01}
+    async with StockScenarioBuilder(db).with_settings(queue=fast_retry).build() as s:
+        expected = await _changes(s, 12, batch_size=2)
+        await s.configure(
+            correction_mode="delta", stock_source_mapping={"default": 1}, process_batch_size=2, max_skus_per_push=2
+        )
+        s.pair.plenty_faults.add(FaultRule("latency", method="PUT", path=BOOKINGS, latency_ms=800))
+
+        async def unreachable(self: CoalescingQueue, *args: object, **kwargs: object) -> int:
+            raise RetryableError("database unavailable")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(CoalescingQueue, "extend_lease", unreachable)
+            stopped = await s.run(EXPORT_TYPE_ID)
+        refused = [e for e in stopped.errors if "could not renew its queue leases" in (e.message or "")]
+        assert refused, [e.message for e in stopped.errors]
+        booked = [sku for sku in expected if any(m["reason"] in (100, 200) for m in s.our_movements(sku, 1))]
+        assert 0 < len(booked) < len(expected)
+        assert await s.store.pending() == []  # refused before sending: nothing of unknown outcome
+        s.pair.plenty_faults.clear()
+        await s.drain()
+        _assert_exactly_once(s, expected)
+        await _no_pending(s)

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from plentysync.engine.pipeline import Batch, BatchItem, Request, Result, RunContext
 from plentysync.engine.stages import collect_from_queue, finish_queue_rows
 from plentysync.errors import OutcomeUnknownError, RateLimitedError, RemoteValidationError, RetryableError, SyncError
+from plentysync.http.client import WRITE_FENCE
 from plentysync.magento import MagentoClient
 from plentysync.magento.search import SearchCriteria, list_fields
 from plentysync.plenty.models.stock import BookingReceipt, IncomingRow, OutgoingRow, StockCorrectionRow
@@ -411,7 +412,11 @@ async def process(requests: Sequence[Request], ctx: RunContext) -> list[Result]:
     sender = _Sender(rt, ctx, config)
     # Groups are independent (a (SKU, warehouse) is in one group only), so they go out side by side;
     # the client keeps the writes in flight within its concurrency and the announced budget.
-    sent = await asyncio.gather(*(sender.send(w, op, group) for (w, op), group in sorted(groups.items())))
+    fence = WRITE_FENCE.set(ctx.check_leases)  # no booking goes out for rows this run may have lost
+    try:
+        sent = await asyncio.gather(*(sender.send(w, op, group) for (w, op), group in sorted(groups.items())))
+    finally:
+        WRITE_FENCE.reset(fence)
     outcomes += [outcome for group in sent for outcome in group]
     outcomes = await _settle_unknown(outcomes, rt)
     per_sku: dict[str, SkuOutcome] = defaultdict(SkuOutcome)
