@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -382,3 +383,28 @@ async def test_a_wait_beyond_max_wait_raises_for_every_process(db: Database) -> 
         await second.acquire()
     assert caught.value.retry_after is not None
     assert caught.value.retry_after == pytest.approx(3601, abs=2)
+
+
+async def test_a_slot_that_could_not_be_given_back_is_returned_when_the_database_answers(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database is away when a call ends: the slot must come back as soon as it answers again,
+    not after the whole lease (with the cap of 3, every process would stop writing meanwhile)."""
+    account = "http://plenty.test|outage"
+    gate = SharedGate(db, account, "write", SharedBudgetConfig(concurrency=3, lease_seconds=120))
+    real_release = SharedGate.release
+    failures = {"left": 2}
+
+    async def flaky_release(self: SharedGate, holder: str | None, readings: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OSError("database restarting")
+        await real_release(self, holder, readings)
+
+    monkeypatch.setattr(SharedGate, "release", flaky_release)
+    async with gate.hold():
+        assert [b.in_flight for b in await load_budgets(db)] == [1]
+    assert [b.in_flight for b in await load_budgets(db)] == [1]  # the give-back failed
+    await asyncio.wait_for(gate.flush(), timeout=10)  # retried in the background
+    assert failures["left"] == 0
+    assert [b.in_flight for b in await load_budgets(db)] == [0]

@@ -222,10 +222,9 @@ class SharedGate:
             _CURRENT.reset(token)
             try:
                 await self.release(lease.holder, lease.readings)
-            except Exception:  # the lease runs out by itself; the call's outcome matters more
-                log.warning(
-                    "could not give back a shared %s budget slot; it expires by itself", self.kind, exc_info=True
-                )
+            except Exception:  # the call's outcome matters more: give the slot back in the background
+                log.warning("could not give back a shared %s budget slot yet; retrying", self.kind, exc_info=True)
+                self._release_later(lease.holder, dict(lease.readings))
 
     def observe(self, readings: Mapping[str, WindowReading]) -> None:
         lease = _CURRENT.get()
@@ -245,6 +244,29 @@ class SharedGate:
             await self._store(conn, bs.penalize(state, at, retry_after), at)
 
         self._background(self.db.transact(work))
+
+    def _release_later(self, holder: str, readings: Mapping[str, WindowReading]) -> None:
+        """Keep trying to give a slot back (the database restarting, say) until it works or the slot's
+        lease has run out anyway. Without this, a short database outage would hold every slot for the
+        whole lease, and with the cap of 3 all processes would stop writing that long."""
+
+        async def retry() -> None:
+            waited, delay = 0.0, 0.25
+            while True:
+                await self.sleep(delay)
+                waited += delay
+                try:
+                    await self.release(holder, readings)
+                    return
+                except Exception:
+                    if waited + delay >= self.config.lease_seconds:
+                        log.warning("gave up giving back a shared %s budget slot; its lease expires", self.kind)
+                        return
+                    delay = min(delay * 2, 5.0)
+
+        task = asyncio.get_running_loop().create_task(retry())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     def _background(self, write: Awaitable[None]) -> None:
         async def run() -> None:
