@@ -57,7 +57,8 @@ def server_database(backend: str) -> Iterator[DatabaseUnderTest]:
     name = f"plentysync_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = admin_url(backend)
     try:
-        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        # pre-ping: the connection must survive a server restart (tests/integration/runtime/test_crash.py)
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         with engine.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}"))
     except Exception as exc:

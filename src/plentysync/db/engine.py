@@ -56,6 +56,9 @@ class WriteResult:
     rows: list[Any]
 
 
+CONNECT_TIMEOUT_SECONDS = 10
+
+
 class Database:
     def __init__(self, url: str | URL, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = normalize_database_url(url if isinstance(url, str) else url.render_as_string(False))
@@ -73,8 +76,14 @@ class Database:
                 pool_pre_ping=True,
                 pool_recycle=1800,
             )
+        if self.backend == "postgresql" and "connect_timeout" not in self.url.query:
+            # libpq's default is to wait for as long as the OS does (minutes): a worker must notice a
+            # database that is restarting and retry, not hang in connect
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         if self.backend == "mariadb":
             kwargs["isolation_level"] = "READ COMMITTED"
+            if "connect_timeout" not in self.url.query:
+                kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}  # aiomysql: none
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.backend == "sqlite":
             _install_sqlite_hooks(self.engine)
