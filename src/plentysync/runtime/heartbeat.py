@@ -42,6 +42,20 @@ class WorkerRow:
         return self.state in (RUNNING, STOPPING)
 
 
+def _dead_here(host: str, pid: int) -> bool:
+    """A worker row of this host whose process is gone (killed, OOM): no need to wait for its
+    heartbeat to go stale before a replacement may start."""
+    if host != socket.gethostname() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
+
+
 def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -83,6 +97,7 @@ class WorkerRegistry:
                     )
                 )
             ).all()
+            live = [other for other in live if not _dead_here(other.host, other.pid)]
             for other in live:
                 if other.name == name:
                     raise ConflictError(

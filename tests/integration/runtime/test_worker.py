@@ -175,3 +175,25 @@ async def test_a_run_failing_on_rejected_credentials_raises_a_critical_notificat
         assert "credentials" in (critical[0].title + (critical[0].message or "")).lower()
         # the rows were released untouched, for the run after the credentials are fixed
         assert await s.engine.queue.count(EXPORT_TYPE_ID, statuses=("pending",)) == 3
+
+
+async def test_a_killed_worker_on_this_host_does_not_block_its_replacement(db: Database) -> None:
+    """SQLite refuses a second live worker; one whose process is gone from this host is not live, so
+    systemd's restart after a kill need not wait for the heartbeat to go stale."""
+    import os
+    import sys
+
+    from sqlalchemy import update
+
+    from plentysync.db.tables import worker
+
+    async with StockScenarioBuilder(db).build() as s:
+        registry = _registry(s)
+        await registry.register("killed", {})
+        child = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+        await child.wait()
+        async with db.begin() as conn:
+            await conn.execute(update(worker).values(pid=child.pid))
+        await registry.register("killed", {})  # the same name: refused while the old process lived
+        (row,) = await registry.list()
+        assert (row.pid, row.state) == (os.getpid(), "running")
