@@ -33,9 +33,7 @@ from plentysync.engine.schedule import JobStatus, fire_times
 from plentysync.engine.services import Engine
 from plentysync.http.shared_budget import SharedBudgetSnapshot, load_budgets
 from plentysync.web.accounts import account_label
-from plentysync.web.metrics_data import MetricsData
-from plentysync.web.metrics_data import _drift as read_drift
-from plentysync.web.metrics_data import _queue as read_queue
+from plentysync.web.metrics_data import MetricsData, read_drift, read_queue
 
 RECENT = timedelta(hours=24)
 """Run statistics, failed runs and unfinished runs are looked up in this window (the started_at index)."""

@@ -85,7 +85,7 @@ def duration_seconds(backend: Backend, started: Any, finished: Any) -> ColumnEle
     return (func.julianday(finished) - func.julianday(started)) * 86_400.0
 
 
-async def _queue(conn: AsyncConnection, data: MetricsData) -> None:
+async def read_queue(conn: AsyncConnection, data: MetricsData) -> None:
     q = queue_item
     for ptype, status, rows in await conn.execute(
         select(q.c.profile_type, q.c.status, func.count()).group_by(q.c.profile_type, q.c.status)
@@ -169,7 +169,7 @@ async def _budgets(conn: AsyncConnection, data: MetricsData) -> None:
         )
 
 
-async def _drift(conn: AsyncConnection, data: MetricsData) -> None:
+async def read_drift(conn: AsyncConnection, data: MetricsData) -> None:
     persistent = func.coalesce(func.sum(case((stock_drift.c.consecutive >= PERSISTENT_DRIFT, 1), else_=0)), 0)
     total, lasting = (await conn.execute(select(func.count(), persistent).select_from(stock_drift))).one()
     data.drift_skus, data.drift_persistent_skus = int(total), int(lasting)
@@ -179,9 +179,9 @@ async def read_metrics_data(
     conn: AsyncConnection, backend: Backend, now: datetime, *, lost_after: float
 ) -> MetricsData:
     data = MetricsData(now=now)
-    await _queue(conn, data)
+    await read_queue(conn, data)
     await _runs(conn, backend, data)
     await _workers(conn, data, lost_after)
     await _budgets(conn, data)
-    await _drift(conn, data)
+    await read_drift(conn, data)
     return data
