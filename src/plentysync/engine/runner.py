@@ -66,6 +66,7 @@ _STATUS_OF_RESULT = {
     "retry": EntityStatus.RETRY,
 }
 REPORT_SAMPLE = 50
+WRAP_UP_RETRY_PAUSES = (1.0, 3.0)
 
 
 def failure_kind_of(exc: BaseException) -> str:
@@ -203,11 +204,19 @@ class ProfileRunner:
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
         finally:
-            # Runs even when cancelled: leave no row claimed and no profile marked running.
-            try:
-                await self._wrap_up(ctx, run, record, status, summary, exclusive=exclusive)
-            except Exception:
-                log.exception("run.wrap_up_failed", profile=record.type_id)
+            # Runs even when cancelled: leave no row claimed and no profile marked running. A database
+            # that is restarting gets a few seconds, else the rows wait for their leases to run out.
+            for pause in (*WRAP_UP_RETRY_PAUSES, None):
+                try:
+                    await self._wrap_up(ctx, run, record, status, summary, exclusive=exclusive)
+                    break
+                except Exception:
+                    task = asyncio.current_task()
+                    if pause is None or (task is not None and task.cancelling()):
+                        log.exception("run.wrap_up_failed", profile=record.type_id)
+                        break
+                    log.warning("run.wrap_up_retry", profile=record.type_id, pause=pause)
+                    await asyncio.sleep(pause)
         assert run is not None
         assert ctx is not None
         final = await eng.history.get(run.id)

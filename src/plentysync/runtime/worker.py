@@ -51,6 +51,7 @@ log = get_logger(__name__)
 
 ERROR_PAUSE_SECONDS = 5.0
 """After a failed loop iteration (database or broker away), wait this long before the next try."""
+WAKE_RECHECK_SECONDS = 0.25
 NOTIFY_EVERY_SECONDS = 30.0
 CLEAN_EVERY_SECONDS = 3600.0
 
@@ -266,6 +267,9 @@ class Worker:
         report = await maintenance.run_due(self.engine, runtime)
         if report.ran:
             log.info("worker.producers", ran=report.ran, **report.details)
+        wake = self._wake.get(EXPORT_TYPE_ID)
+        if report.queued and wake is not None:
+            wake.set()  # what the poll found goes out now, not at the drain's next look
 
     async def _notify_pass(self) -> None:
         assert self.notifier is not None
@@ -296,6 +300,11 @@ class Worker:
             if not ok:
                 await self._pause(ERROR_PAUSE_SECONDS)
             again = ok and bool(ran and ran[0])
+            if ok and not again and trigger == "mq":
+                # woken, yet nothing due: the rows may be stamped a few milliseconds ahead of this
+                # worker's clock (each process measures its own offset to the database); look again
+                await self._pause(WAKE_RECHECK_SECONDS)
+                again = await self._guarded(f"drain {type_id}", once) and bool(ran and ran[-1])
 
     async def _drain_once(self, type_id: str, *, trigger: str) -> bool:
         """Run the profile when its queue has due rows. True when a run processed rows and more may

@@ -25,6 +25,8 @@ DRIFT_STATE = "plenty_stock_export.drift_at"
 class MaintenanceReport:
     ran: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    queued: int = 0
+    """SKUs the producers put in the export queue (the worker wakes the drain when there are any)."""
 
 
 def poll_due(config: StockExportConfig, last: datetime | None, now: datetime) -> bool:
@@ -66,11 +68,14 @@ async def run_due(engine: Engine, runtime: StockRuntime | None = None) -> Mainte
             if config.inventory_api == "msi":
                 polled = await producers.poll_source_items(rt, engine.queue)
                 report.details["source_items"] = {"changed": len(polled.changed), "seeded": polled.seeded}
+                report.queued += len(polled.changed)
             products = await producers.poll_products(rt, engine.queue)
             report.details["products"] = {"changed": len(products.changed)}
+            report.queued += len(products.changed)
             report.ran.append("poll")
         if want_drift:
             swept = await drift.sweep(rt, engine.queue, config)
             report.details["drift"] = {"compared": swept.compared, "enqueued": swept.enqueued}
+            report.queued += swept.enqueued
             report.ran.append("drift")
     return report
