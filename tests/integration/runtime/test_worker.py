@@ -69,7 +69,7 @@ def _registry(s: StockScenario) -> WorkerRegistry:
 
 
 async def test_worker_once_drains_the_queue_and_records_itself(db: Database) -> None:
-    async with StockScenarioBuilder(db).sized(60).build() as s:
+    async with StockScenarioBuilder(db).sized(2).build() as s:
         expected = await _changes(s, 30, batch_size=10)
         options = WorkerOptions(name="w-once", once=True, schedules=False, producers=False)
         stats = await Worker(s.engine, options).run()
@@ -142,7 +142,7 @@ async def test_running_worker_drains_new_rows_and_stops_gracefully(db: Database)
 async def test_several_workers_share_one_queue_without_double_processing(db: Database) -> None:
     if db.backend == "sqlite":
         pytest.skip("SQLite runs one worker (test_a_second_worker_is_refused_on_sqlite_only)")
-    async with StockScenarioBuilder(db).sized(60).with_settings(**FAST).build() as s:
+    async with StockScenarioBuilder(db).sized(6).with_settings(**FAST).build() as s:
         expected = await _changes(s, 120, batch_size=5)
         stop = asyncio.Event()
         workers = [
