@@ -16,7 +16,6 @@ from typing import NoReturn
 from cyclopts import App, CycloptsError, Parameter
 
 from plentysync import __version__
-from plentysync.cli import connection, cron, db, demo, profile, queue, sandbox, stock, worker
 from plentysync.cli.output import err_console, print_json
 from plentysync.errors import PlentysyncError
 from plentysync.log import configure_logging, current_log_file, get_logger
@@ -31,18 +30,27 @@ app = App(
     # flags are switched on by naming them; no --no-x / --empty-x twins cluttering --help
     default_parameter=Parameter(negative=(), negative_iterable=()),
 )
-app.command(profile.app)
-app.command(queue.app)
-app.command(db.app)
-app.command(cron.app)
-app.command(demo.demo, name="demo")
-app.command(sandbox.app)
-app.command(connection.app)
-app.command(stock.app)
+# Command groups load on first use: `plentysync queue stats` imports the queue commands, not the stock,
+# sandbox or worker modules (every CLI call pays the imports; the CLI tests make hundreds of calls).
+_GROUPS = {
+    "profile": "Profiles: one configured sync job per type (entity + direction).",
+    "queue": "The coalescing queue: one row per (profile type, entity key).",
+    "db": "The state database: schema migrations and encrypted credentials.",
+    "cron": "Scheduled runs: plan schedule jobs and run the due ones.",
+    "sandbox": "Simulated PlentyONE and Magento servers for trying plentysync without real systems.",
+    "connection": "Connections to PlentyONE and Magento: URL, options and encrypted credentials.",
+    "stock": "Stock in both directions: export Magento's stock to PlentyONE, import PlentyONE's.",
+    "worker": "The long-running process: runs due schedules, drains the queues, runs the pollers, consumes the "
+    "message queue and sends notifications. `plentysync worker` starts it; `worker status` lists workers.",
+    "notifications": "Notifications: list, send the digest, test the channels, clean up.",
+}
+for _name, _help in _GROUPS.items():
+    app.command(f"plentysync.cli.{_name}:app", name=_name, help=_help)
+app.command("plentysync.cli.demo:demo", name="demo")
 app.command("plentysync.cli.serve:serve", name="serve")
-app.command(worker.app)
-app.command("plentysync.cli.notifications:app", name="notifications")
-app.command("plentysync.cli.status:status", name="status")
+app.command(
+    "plentysync.cli.status:status", name="status", help="One screen: profiles, runs, queues, errors, budget, workers."
+)
 
 
 def _fail(message: str, code: int, as_json: bool) -> NoReturn:

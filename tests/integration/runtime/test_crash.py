@@ -40,6 +40,7 @@ from tests.integration.runtime.worker_process import (
 from tests.integration.stock.harness import StockScenario, StockScenarioBuilder
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+postgresql_only = pytest.mark.parametrize("test_database", ["postgresql"], indirect=True)
 BOOKINGS = r"/stock/book(Incoming|Outgoing)Items"
 DELTA_REASONS = (100, 200)
 LEASE = {"queue": {"lease_seconds": 5, "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.01}}
@@ -186,7 +187,7 @@ async def _lost(db: Database, name: str) -> bool:
     return row.state == "lost"
 
 
-@pytest.mark.db
+@postgresql_only  # the claims and leases behave alike on every backend: test_sigkill covers all three
 async def test_sigterm_stops_after_the_current_batch_and_returns_the_rest(db: Database, tmp_path: Path) -> None:
     async with (
         StockScenarioBuilder(db).sized(2).with_settings(**LEASE).build() as s,
@@ -237,8 +238,6 @@ async def _count(s: StockScenario, status: str, *, at_least: int) -> bool:
 
 
 # -- PostgreSQL only -------------------------------------------------------------------------------
-
-postgresql_only = pytest.mark.parametrize("test_database", ["postgresql"], indirect=True)
 
 
 async def _row_done(s: StockScenario, sku: str, quantity: float) -> bool:
