@@ -142,8 +142,8 @@ async def test_running_worker_drains_new_rows_and_stops_gracefully(db: Database)
 async def test_several_workers_share_one_queue_without_double_processing(db: Database) -> None:
     if db.backend == "sqlite":
         pytest.skip("SQLite runs one worker (test_a_second_worker_is_refused_on_sqlite_only)")
-    async with StockScenarioBuilder(db).sized(6).with_settings(**FAST).build() as s:
-        expected = await _changes(s, 120, batch_size=5)
+    async with StockScenarioBuilder(db).sized(3).with_settings(**FAST).build() as s:
+        expected = await _changes(s, 60, batch_size=4)
         stop = asyncio.Event()
         workers = [
             Worker(s.engine, WorkerOptions(name=f"w{n}", schedules=False, producers=False), stop=stop) for n in range(3)
@@ -153,7 +153,7 @@ async def test_several_workers_share_one_queue_without_double_processing(db: Dat
         stop.set()
         stats = await asyncio.gather(*tasks)
         _assert_exactly_once(s, expected)
-        assert sum(st.rows for st in stats) == 120
+        assert sum(st.rows for st in stats) == 60
         assert sum(1 for st in stats if st.rows) >= 2, [st.rows for st in stats]
 
 
