@@ -36,6 +36,7 @@ from bench.stock_support import (
     UNLIMITED,
     CallCounts,
     CountingMiddleware,
+    answer_commands,
     index_product_search,
     link_variations,
     sku_of,
@@ -227,15 +228,7 @@ def _serve(spec: RuntimeSandboxSpec, conn: Connection) -> None:
         "booked": booked,
         "audit": audit,
     }
-    while True:
-        name, args = conn.recv()
-        if name == "stop":
-            conn.send(None)
-            break
-        try:
-            conn.send(("ok", commands[name](*args)))
-        except Exception as exc:  # report it to the parent instead of dying silently
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    answer_commands(conn, commands)
     plenty.stop()
     magento.stop()
 

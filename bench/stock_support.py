@@ -245,6 +245,20 @@ def _change(state: MagentoState, spec: SandboxSpec, how: str, seed: int, count: 
     return {"up": up, "down": down, "by_source": by_source}
 
 
+def answer_commands(conn: Connection, commands: dict[str, Callable[..., Any]]) -> None:
+    """The child's side of the pipe: run the parent's commands until it says ``stop``; a failing
+    command is reported to the parent instead of killing the child silently."""
+    while True:
+        name, args = conn.recv()
+        if name == "stop":
+            conn.send(None)
+            break
+        try:
+            conn.send(("ok", commands[name](*args)))
+        except Exception as exc:  # report it to the parent instead of dying silently
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
 def _serve(spec: SandboxSpec, conn: Connection) -> None:
     """The child: both sandboxes on loopback, then commands from the pipe until ``stop``."""
     from plentysync.sandbox.magento import MagentoSandboxConfig, MagentoState, create_magento_app
@@ -320,15 +334,7 @@ def _serve(spec: SandboxSpec, conn: Connection) -> None:
         "variations": lambda: variations,
         "change": lambda how, seed=0, count=None: _change(magento_state, spec, how, seed, count),
     }
-    while True:
-        name, args = conn.recv()
-        if name == "stop":
-            conn.send(None)
-            break
-        try:
-            conn.send(("ok", commands[name](*args)))
-        except Exception as exc:  # report it to the parent instead of dying silently
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    answer_commands(conn, commands)
     plenty.stop()
     magento.stop()
 
