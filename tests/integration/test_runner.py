@@ -287,3 +287,18 @@ async def test_a_failing_collect_stage_fails_the_run_cleanly(db: Database) -> No
     rows = await engine.queue.list_items(T, limit=100)
     assert {(r.status, r.lease_owner) for r in rows} == {("pending", None)}  # claimed rows were given back
     assert (await engine.profiles.resolve(T)).run_owner is None
+
+
+async def test_the_first_run_after_leases_expired_processes_the_recovered_rows(db: Database) -> None:
+    """A crashed run's rows come back when their lease runs out: the next run must process them, not only
+    return them to pending (the cut-off that keeps a run from chasing re-queued rows came before the
+    recovery, so every recovered row looked 'changed after the run started')."""
+    builder = ProfileTypeBuilder()
+    engine, _ = await setup(db, builder)
+    crashed = await engine.queue.claim(T, owner="crashed-run", limit=len(KEYS), lease_seconds=0.05)
+    assert len(crashed) == len(KEYS)
+    await asyncio.sleep(0.2)
+    report = await ProfileRunner(engine).run(T, options=RunOptions(statuses=("pending",)))
+    assert report.run.processed == len(KEYS)
+    assert set(builder.remote.stored) == set(KEYS)
+    assert set((await statuses(engine)).values()) == {"success"}

@@ -29,8 +29,9 @@ async def collect_from_queue(ctx: RunContext) -> AsyncIterator[Batch]:
     """Claim the profile's queue rows batch by batch.
 
     With ``keys`` the keys are queued first (trigger ``cli``), so "export these SKUs" works whether
-    or not they were queued; backoff is ignored for them. Rows touched after the run started (queued
-    again meanwhile) are left for the next run, so a run always ends."""
+    or not they were queued; backoff is ignored for them. Rows whose lease expired (a crashed run's) are
+    returned and processed. Rows touched after the run started (queued again meanwhile) are left for the
+    next run, so a run always ends."""
     opts = ctx.options
     type_id = ctx.profile_type.type_id
     keys = list(dict.fromkeys(opts.keys)) or None
@@ -44,6 +45,9 @@ async def collect_from_queue(ctx: RunContext) -> AsyncIterator[Batch]:
         if opts.enqueue_keys:
             await ctx.queue.enqueue(type_id, keys, reason="cli")
         statuses = tuple(dict.fromkeys(("pending", *statuses)))
+    # Expired leases first: recovery stamps the rows, and a row stamped after the cut-off waits for the
+    # next run, so a crashed run's rows would come back here and yet not be processed.
+    await ctx.queue.recover_expired(type_id)
     cutoff = ctx.clock.now()
     remaining = opts.limit
     while remaining is None or remaining > 0:
