@@ -35,6 +35,19 @@ from plentysync.errors import ConfigError
 
 ENV_PREFIX = "PLENTYSYNC_"
 CONFIG_ENV = "PLENTYSYNC_CONFIG"
+NON_SETTING_ENV = frozenset(
+    {
+        CONFIG_ENV,  # names the settings file
+        "PLENTYSYNC_DEBUG",  # CLI: show an internal error's traceback
+        "PLENTYSYNC_TEST_POSTGRES_URL",  # test suite: database servers and broker
+        "PLENTYSYNC_TEST_MARIADB_URL",
+        "PLENTYSYNC_TEST_BROKER_URL",
+        "PLENTYSYNC_REFERENCE_DIR",  # contract tests: where the API references are
+        "PLENTYSYNC_BENCH_POSTGRES_URL",  # benchmarks
+        "PLENTYSYNC_BENCH_BROKER_URL",
+    }
+)
+"""``PLENTYSYNC_*`` variables that are not settings; every other one must name a setting."""
 DEFAULT_CONFIG_NAME = "plentysync.toml"
 _PATH_KEYS = ("data_dir", "log_dir")
 
@@ -381,6 +394,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
     data: dict[str, Any] = {}
     if path is not None and (required or path.exists()):
         data = read_config_file(path)
+    check_environment_names(os.environ)
     try:
         settings = Settings(**data)
     except ValidationError as exc:
@@ -390,6 +404,23 @@ def load_settings(config_file: Path | None = None) -> Settings:
         raise ConfigError(f"environment: {exc}") from None
     settings.source_file = path
     return settings
+
+
+def check_environment_names(env: Mapping[str, str]) -> None:
+    """Refuse a ``PLENTYSYNC_*`` variable whose top-level name is no setting (pydantic-settings ignores
+    those; unknown nested names are refused by the sections' ``extra="forbid"``)."""
+    known = set(Settings.model_fields) - {"source_file"}
+    lines = []
+    for name in sorted(env):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in NON_SETTING_ENV:
+            continue
+        top = upper[len(ENV_PREFIX) :].split("__", 1)[0].lower()
+        if top not in known:
+            setting = upper[len(ENV_PREFIX) :].lower().replace("__", ".")
+            lines.append(f"environment variable {name}: unknown setting '{setting}'")
+    if lines:
+        raise ConfigError("; ".join(lines))
 
 
 def format_validation_error(

@@ -67,6 +67,13 @@ def test_database_url_forms_are_pinned_to_the_async_drivers(monkeypatch: pytest.
         ),
         ("", {"PLENTYSYNC_LOG_LEVEL": "LOUD"}, "environment variable PLENTYSYNC_LOG_LEVEL: setting 'log_level'"),
         ("history_lifetime_days = [", {}, "settings file {file} is not valid TOML"),
+        (
+            "",
+            {"PLENTYSYNC_DATABSE_URL": "postgresql://db/x"},
+            "environment variable PLENTYSYNC_DATABSE_URL: unknown setting 'databse_url'",
+        ),
+        ("", {"PLENTYSYNC_QUEUES__LEASE_SECONDS": "60"}, "environment variable PLENTYSYNC_QUEUES__LEASE_SECONDS"),
+        ("", {"PLENTYSYNC_QUEUE__X": "1"}, "environment variable PLENTYSYNC_QUEUE__X: unknown setting 'queue.x'"),
     ],
 )
 def test_bad_settings_give_one_line_naming_setting_and_source(
@@ -94,3 +101,18 @@ def test_explicit_file_must_exist_and_secrets_are_not_echoed(tmp_path: Path, mon
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "hunter2" not in str(caught.value)
+
+
+def test_environment_variables_that_are_not_settings_are_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "PLENTYSYNC_DEBUG",
+        "PLENTYSYNC_TEST_POSTGRES_URL",
+        "PLENTYSYNC_TEST_MARIADB_URL",
+        "PLENTYSYNC_TEST_BROKER_URL",
+        "PLENTYSYNC_REFERENCE_DIR",
+        "PLENTYSYNC_BENCH_POSTGRES_URL",
+        "PLENTYSYNC_BENCH_BROKER_URL",
+    ):
+        monkeypatch.setenv(name, "1")
+    monkeypatch.setenv("PLENTYSYNC_LOG_LEVEL", "DEBUG")
+    assert load_settings().log_level == "DEBUG"
