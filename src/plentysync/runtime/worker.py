@@ -27,8 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -102,10 +102,15 @@ class WorkerStats:
 
 @dataclass
 class _Shared:
+    """A profile type's resources kept open across runs. ``users`` counts the loops using them right now:
+    a retired set (stale, or after a failed run) is closed when its last user is done, never under it."""
+
     stack: AsyncExitStack
     extras: dict[str, Any]
     config_stamp: datetime | None
     opened: float
+    users: int = 0
+    retired: bool = False
 
 
 class Worker:
@@ -137,6 +142,7 @@ class Worker:
         self._wake: dict[str, asyncio.Event] = {}
         self._woken_by_message: set[str] = set()
         self._shared: dict[str, _Shared] = {}
+        self._shared_lock = asyncio.Lock()
         self.drain_types = self._drain_types()
 
     def _drain_types(self) -> list[str]:
@@ -262,9 +268,8 @@ class Worker:
         record = await self.engine.profiles.find(EXPORT_TYPE_ID)
         if record is None or not record.enabled:
             return
-        shared = await self._shared_extras(record)
-        runtime = shared.get(RUNTIME)
-        report = await maintenance.run_due(self.engine, runtime)
+        async with self._using_shared(record) as shared:
+            report = await maintenance.run_due(self.engine, shared.get(RUNTIME))
         if report.ran:
             log.info("worker.producers", ran=report.ran, **report.details)
         wake = self._wake.get(EXPORT_TYPE_ID)
@@ -317,19 +322,19 @@ class Worker:
             await queue.recover_expired(type_id)
             if await queue.count(type_id, due_only=True) == 0:
                 return False
-        extras = await self._shared_extras(record)
-        runner = (
-            self.runner
-            if not extras
-            else ProfileRunner(self.engine, owner=self.runner.owner, stop=self.stop, extras=extras)
-        )
-        self.stats.activity[type_id] = f"running since {self.engine.clock.now().isoformat(timespec='seconds')}"
-        try:
-            report = await runner.run(record.id, trigger=trigger)
-        except ConflictError:
-            return False  # another worker runs this (exclusive) profile; it drains the rows
-        finally:
-            self.stats.activity[type_id] = "idle"
+        async with self._using_shared(record) as extras:
+            runner = (
+                self.runner
+                if not extras
+                else ProfileRunner(self.engine, owner=self.runner.owner, stop=self.stop, extras=extras)
+            )
+            self.stats.activity[type_id] = f"running since {self.engine.clock.now().isoformat(timespec='seconds')}"
+            try:
+                report = await runner.run(record.id, trigger=trigger)
+            except ConflictError:
+                return False  # another worker runs this (exclusive) profile; it drains the rows
+            finally:
+                self.stats.activity[type_id] = "idle"
         self.stats.runs += 1
         self.stats.rows += report.run.processed
         if report.run.status == "failed":
@@ -370,41 +375,65 @@ class Worker:
 
     # -- resources shared across runs ----------------------------------------------------------
 
-    async def _shared_extras(self, record: ProfileRecord) -> dict[str, Any]:
+    @asynccontextmanager
+    async def _using_shared(self, record: ProfileRecord) -> AsyncIterator[dict[str, Any]]:
+        """The profile type's shared resources for the duration of one use (a run, a producer pass)."""
         if record.type_id in self._injected:
-            return self._injected[record.type_id]
+            yield self._injected[record.type_id]
+            return
+        shared = await self._current_shared(record)
+        if shared is None:
+            yield {}
+            return
+        shared.users += 1
+        try:
+            yield shared.extras
+        finally:
+            shared.users -= 1
+            if shared.retired and shared.users == 0:
+                await self._close(record.type_id, shared)
+
+    async def _current_shared(self, record: ProfileRecord) -> _Shared | None:
+        """Open (single-flight: the drain and the producers start together) or reuse the resources."""
         profile_type = self.engine.registry.get(record.type_id)
         if profile_type.shared_resources is None:
-            return {}
-        current = self._shared.get(record.type_id)
-        max_age = self.engine.settings.worker.resources_max_age_seconds
-        if current is not None and (
-            current.config_stamp != record.config_updated_at or time.monotonic() - current.opened > max_age
-        ):
-            await self._drop_shared(record.type_id)
-            current = None
-        if current is None:
-            stack = AsyncExitStack()
-            try:
-                config = self.engine.profiles.typed_config(record)
-                factory = profile_type.shared_resources(
-                    self.engine.db, self.engine.settings, record, config, self.engine.links, self.engine.clock
-                )
-                extras = await stack.enter_async_context(factory)
-            except BaseException:
-                await stack.aclose()
-                raise
-            current = _Shared(stack, extras, record.config_updated_at, time.monotonic())
-            self._shared[record.type_id] = current
-        return current.extras
+            return None
+        async with self._shared_lock:
+            current = self._shared.get(record.type_id)
+            max_age = self.engine.settings.worker.resources_max_age_seconds
+            if current is not None and (
+                current.config_stamp != record.config_updated_at or time.monotonic() - current.opened > max_age
+            ):
+                await self._drop_shared(record.type_id)
+                current = None
+            if current is None:
+                stack = AsyncExitStack()
+                try:
+                    config = self.engine.profiles.typed_config(record)
+                    factory = profile_type.shared_resources(
+                        self.engine.db, self.engine.settings, record, config, self.engine.links, self.engine.clock
+                    )
+                    extras = await stack.enter_async_context(factory)
+                except BaseException:
+                    await stack.aclose()
+                    raise
+                current = _Shared(stack, extras, record.config_updated_at, time.monotonic())
+                self._shared[record.type_id] = current
+            return current
 
     async def _drop_shared(self, type_id: str) -> None:
+        """Retire the type's resources: closed now when unused, else when their last user is done."""
         shared = self._shared.pop(type_id, None)
         if shared is not None:
-            try:
-                await shared.stack.aclose()
-            except Exception:
-                log.warning("worker.close_resources_failed", profile=type_id, exc_info=True)
+            shared.retired = True
+            if shared.users == 0:
+                await self._close(type_id, shared)
+
+    async def _close(self, type_id: str, shared: _Shared) -> None:
+        try:
+            await shared.stack.aclose()
+        except Exception:
+            log.warning("worker.close_resources_failed", profile=type_id, exc_info=True)
 
     async def _close_shared(self) -> None:
         for type_id in list(self._shared):

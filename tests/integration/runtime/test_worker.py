@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.db]
 FAST = {"worker": {"drain_idle_seconds": 0.2, "heartbeat_seconds": 1, "tick_seconds": 0.2}}
 
 
-async def _changes(s: StockScenario, count: int, *, batch_size: int = 100) -> dict[str, float]:
+async def _changes(s: StockScenario, count: int, *, batch_size: int = 100, **config: Any) -> dict[str, float]:
     """``count`` SKUs aligned at 10 in delta mode, then a Magento change each and some channel sales;
     queued. Returns what PlentyONE must end at (warehouse 1)."""
     await s.configure(
@@ -29,6 +30,7 @@ async def _changes(s: StockScenario, count: int, *, batch_size: int = 100) -> di
         stock_source_mapping={"default": 1},
         process_batch_size=batch_size,
         max_skus_per_push=batch_size,
+        **config,
     )
     await s.engine.profiles.set_enabled(EXPORT_TYPE_ID, True)
     skus = s.stock_skus(count)
@@ -197,3 +199,22 @@ async def test_a_killed_worker_on_this_host_does_not_block_its_replacement(db: D
         await registry.register("killed", {})  # the same name: refused while the old process lived
         (row,) = await registry.list()
         assert (row.pid, row.state) == (os.getpid(), "running")
+
+
+async def test_a_worker_starting_with_pending_rows_runs_every_loop_without_failures(db: Database) -> None:
+    """The producers and the drain share the profile's logged-in clients: starting with rows due, the
+    drain's run must not close them under the producers (it did: 'the client has been closed')."""
+    async with StockScenarioBuilder(db).with_settings(**FAST).build() as s:
+        expected = await _changes(s, 8, batch_size=4, poll_interval_seconds=5)
+        stop = asyncio.Event()
+        worker = Worker(s.engine, WorkerOptions(name="w-start", schedules=False), stop=stop)
+        task = asyncio.create_task(worker.run())
+        await _until(lambda: _queue_empty(s))
+        await asyncio.sleep(1.5)  # a few producer passes after the drain
+        stop.set()
+        stats = await asyncio.wait_for(task, 30)
+        _assert_exactly_once(s, expected)
+        assert stats.producer_passes >= 2
+        assert (stats.errors, stats.last_error) == (0, None)
+        sessions = s.pair.plenty_state.tokens.values()
+        assert not [t for t in sessions if not t.get("revoked")], "every PlentyONE session was logged out"
