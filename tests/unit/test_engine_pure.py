@@ -144,11 +144,35 @@ def test_toml_refuses_what_it_cannot_express() -> None:
         ('type_id = "plenty_stock_export"\nformat_version = 9', "format_version 9 is not supported"),
         ('type_id = "plenty_stock_export"\n[schedule]\ncron_expr = "every day"', "invalid cron expression"),
         ('type_id = "plenty_stock_export"\nextra = 1', "unknown keys extra"),
+        (
+            'type_id = "plenty_stock_export"\n[schedule]\ncron_expr = "* * * * *"\ntimezon = "Europe/Berlin"',
+            r"unknown key in 'schedule': timezon \(known: cron_expr, timezone, enabled\)",
+        ),
+        (
+            'type_id = "plenty_stock_export"\n[schedule]\ncron_expr = "* * * * *"\nenabled = "nope"',
+            r"'schedule.enabled' must be true or false \(got 'nope'\)",
+        ),
+        (
+            'type_id = "plenty_stock_export"\n[schedule]\ncron_expr = "* * * * *"\nenabled = 2',
+            "'schedule.enabled' must be true or false",
+        ),
     ],
 )
 def test_bad_config_documents_are_explained(text: str, error: str) -> None:
     with pytest.raises((ConfigError, NotFoundError), match=error):
         parse_document(loads(text, "toml"), registry())
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("false", False), ('"false"', False), ('"no"', False), ('"Off"', False), ('"0"', False),
+     ("true", True), ('"yes"', True), ('"on"', True), ('"TRUE"', True)],
+)  # fmt: skip
+def test_schedule_enabled_is_parsed_strictly(value: str, expected: bool) -> None:
+    text = f'type_id = "plenty_stock_export"\n[schedule]\ncron_expr = "* * * * *"\nenabled = {value}'
+    doc = parse_document(loads(text, "toml"), registry())
+    assert doc.schedule is not None
+    assert doc.schedule.enabled is expected
 
 
 def test_format_detection() -> None:

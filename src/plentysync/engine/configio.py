@@ -122,7 +122,37 @@ def parse_document(data: dict[str, Any], registry: ProfileRegistry, *, source: s
     if (raw := data.get("schedule")) is not None:
         if not isinstance(raw, dict) or "cron_expr" not in raw:
             raise ConfigError(f"{source}: 'schedule' needs at least cron_expr")
-        tz = str(raw.get("timezone", "UTC"))
+        if unknown := sorted(set(raw) - set(SCHEDULE_KEYS)):
+            raise ConfigError(
+                f"{source}: unknown key{'s' if len(unknown) > 1 else ''} in 'schedule': {', '.join(unknown)}"
+                f" (known: {', '.join(SCHEDULE_KEYS)})"
+            )
+        cron_expr = raw["cron_expr"]
+        if not isinstance(cron_expr, str):
+            raise ConfigError(f"{source}: 'schedule.cron_expr' must be text (got {cron_expr!r})")
+        tz = raw.get("timezone", "UTC")
+        if not isinstance(tz, str):
+            raise ConfigError(f"{source}: 'schedule.timezone' must be text (got {tz!r})")
         zone(tz)
-        schedule = ScheduleSpec(normalize_cron(str(raw["cron_expr"])), tz, bool(raw.get("enabled", True)))
+        enabled = parse_bool(raw.get("enabled", True), "schedule.enabled", source=source)
+        schedule = ScheduleSpec(normalize_cron(cron_expr), tz, enabled)
     return ProfileDocument(type_id=type_id, name=name, config=config, schedule=schedule)
+
+
+SCHEDULE_KEYS = ("cron_expr", "timezone", "enabled")
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
+def parse_bool(value: Any, key: str, *, source: str = "input") -> bool:
+    """A boolean from a configuration file: true/false, or one of the strings true/false, yes/no,
+    on/off, 1/0 (any case). Anything else (numbers, other text) is a :class:`ConfigError` naming the key."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    raise ConfigError(f"{source}: '{key}' must be true or false (got {value!r})")
