@@ -19,6 +19,15 @@ SENSITIVE_KEY = re.compile(
 )
 REDACTED = "***"
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)@", re.IGNORECASE)
+_SECRET_PARAM = re.compile(
+    r"(?P<name>[?&;][^=&#\s'\"]*(?:pass(?:word|wd)?|secret|token|api[-_]?key|signature|credential)[^=&#\s'\"]*=)"
+    r"(?P<value>[^&#\s'\"]+)",
+    re.IGNORECASE,
+)
+"""A secret in a URL's query string (``…/rest/login/refresh?refresh_token=…``, ``oauth_signature=…``)."""
+QUIET_LIBRARY_LOGGERS = ("httpx2", "httpcore2", "sqlalchemy", "aiosqlite", "asyncio")
+"""Libraries whose INFO and DEBUG lines are noise at best and, at worst, write a URL with a token in it:
+httpx2 logs every request line (``POST …?refresh_token=…``). Only their warnings are kept."""
 
 
 _TRACEBACKS = structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False))
@@ -35,9 +44,18 @@ def redact(value: Any, key: str | None = None) -> Any:
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(redact(v) for v in value)
-    if isinstance(value, str) and "://" in value:
-        return _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", value)
+    if isinstance(value, str):
+        return redact_text(value)
     return value
+
+
+def redact_text(text: str) -> str:
+    """``text`` with passwords in URLs and secret query parameters masked (any string a log line holds)."""
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+    if "=" in text:
+        text = _SECRET_PARAM.sub(lambda m: f"{m.group('name')}{REDACTED}", text)
+    return text
 
 
 class _NoTracebacks(logging.Filter):
@@ -118,6 +136,7 @@ def configure_logging(log_dir: Path | None, *, file_level: str = "INFO", console
                     processors=[
                         structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                         _TRACEBACKS,
+                        redact_processor,  # exception messages quote URLs (httpx2: "… for url '…?token=…'")
                         structlog.processors.JSONRenderer(),
                     ],
                 )
@@ -128,7 +147,8 @@ def configure_logging(log_dir: Path | None, *, file_level: str = "INFO", console
             levels.append(logging.getLevelName(file_level))
 
     root.setLevel(min(levels))
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    for name in QUIET_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import anyio
 import pytest
 
 from plentysync.errors import OutcomeUnknownError, RateLimitedError, RetryableError
+from plentysync.log import configure_logging
 from plentysync.plenty.models import (
     OrderCreate,
     OrderItemAmountWrite,
@@ -196,3 +199,27 @@ async def anyio_gather(calls: Iterable[Awaitable[object]]) -> None:
     async with anyio.create_task_group() as group:
         for call in calls:
             group.start_soon(run, call)
+
+
+async def test_no_token_or_password_reaches_the_log_file_at_any_level(tmp_path: Path) -> None:
+    """httpx2 logs every request line at INFO, and the refresh goes out as ``?refresh_token=…``: the log
+    file, even at DEBUG, never holds a token or the password (the request log redacts them, and so must
+    every library logger)."""
+    configure_logging(tmp_path / "logs", file_level="DEBUG", console_level="CRITICAL")
+    try:
+        with plenty_sandbox() as sandbox:
+            async with sandbox.client() as plenty:
+                await plenty.whoami()
+                sandbox.faults.add(FaultRule("expire_token", method="GET", path="/rest/webstores", times=1))
+                assert await plenty.reference.webstores()
+                assert plenty.auth.refreshes == 1
+            issued = {*sandbox.state.tokens, *(t["refreshToken"] for t in sandbox.state.tokens.values())}
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        text = (tmp_path / "logs" / "plentysync.log").read_text()
+    finally:
+        configure_logging(None)
+    assert len(issued) >= 4  # two logins' worth: the first pair and the refreshed one
+    assert "/rest/login/refresh" in text or "plenty_login" in text  # the exchange was logged at all
+    leaked = [secret for secret in [*issued, sandbox.config.password] if secret in text]
+    assert not leaked
