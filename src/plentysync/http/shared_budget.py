@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import random
-import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,10 +47,9 @@ from plentysync.http.budget import (
     WindowSnapshot,
 )
 from plentysync.log import get_logger
+from plentysync.procs import holder_gone, process_id
 
 log = get_logger(__name__)
-
-_HOLDER_PREFIX = f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -145,6 +143,18 @@ class SharedGate:
             row = (await conn.execute(query)).one()
         return bs.from_row(row.windows, row.holders, row.blocked_until, row.throttled)
 
+    def _without_dead_holders(self, state: bs.BudgetState) -> bs.BudgetState:
+        """Drop the slots of processes of this host that are gone (SIGKILL, OOM): their calls ended with
+        them, and waiting out their lease would stall every writer for minutes. (A holder on another host
+        frees its slot when its lease runs out.)"""
+        dead = [holder for holder in state.holders if holder_gone(holder)]
+        if not dead:
+            return state
+        log.warning(
+            "budget.dead_holders_reclaimed", kind=self.kind, account=_account_label(self.account), slots=len(dead)
+        )
+        return replace(state, holders={h: e for h, e in state.holders.items() if h not in dead})
+
     async def _store(self, conn: AsyncConnection, state: bs.BudgetState, now: float) -> None:
         await conn.execute(
             update(api_budget)
@@ -166,7 +176,7 @@ class SharedGate:
 
         async def work(conn: AsyncConnection) -> bs.Wait:
             now = self.clock()
-            state = bs.refresh(await self._lock_row(conn), now, grace=cfg.reset_grace)
+            state = self._without_dead_holders(bs.refresh(await self._lock_row(conn), now, grace=cfg.reset_grace))
             wait = bs.wait_needed(state, now, grace=cfg.reset_grace, reserve=cfg.reserve, concurrency=cfg.concurrency)
             local = self._local_blocked_until - now
             if local > wait.seconds:
@@ -182,11 +192,13 @@ class SharedGate:
     async def acquire(self) -> str:
         """Wait until a call may go out; the holder id that counts it as in flight."""
         await self.flush()
-        holder = f"{_HOLDER_PREFIX}:{uuid.uuid4().hex[:12]}"
+        holder = f"{process_id()}:{uuid.uuid4().hex[:12]}"
         async with self._waiter:  # one coroutine per process and kind looks at the row at a time
+            announcer = _WaitAnnouncer(self)
             while True:
                 wait = await self._try_admit(holder)
                 if wait.reason is None:
+                    announcer.done()
                     return holder
                 if wait.reason in ("blocked", "window") and wait.seconds > self.config.max_wait:
                     raise RateLimitedError(
@@ -199,6 +211,7 @@ class SharedGate:
                     nap = min(wait.seconds, self.config.recheck_seconds)
                 self.waits += 1
                 self.waited_seconds += nap
+                announcer.waiting(wait, nap)
                 await self.sleep(nap)
 
     async def release(self, holder: str | None, readings: Mapping[str, WindowReading]) -> None:
@@ -304,6 +317,71 @@ class SharedGate:
             waited_seconds=self.waited_seconds,
             throttled=self.throttled,
         )
+
+
+ANNOUNCE_AFTER_SECONDS = 2.0
+"""A wait for the budget longer than this is said on the console and in the log (then every minute)."""
+ANNOUNCE_EVERY_SECONDS = 60.0
+
+
+def _account_label(account: str) -> str:
+    """The account without the user name (``base_url|username``): what the log and console show."""
+    return account.partition("|")[0]
+
+
+class _WaitAnnouncer:
+    """Says what one call waits for, once the wait gets long: a run that sits still without a word
+    looks hung (a dead holder's slots once stalled runs for minutes in silence)."""
+
+    def __init__(self, gate: SharedGate) -> None:
+        self.gate = gate
+        self.started = time.monotonic()
+        self.expected = 0.0
+        self.said_at: float | None = None
+
+    def _why(self, wait: bs.Wait) -> str:
+        gate, state = self.gate, self.gate._last
+        seconds = math.ceil(wait.seconds)
+        if wait.reason == "blocked":
+            return f"PlentyONE answered 429 (too many requests): every process pauses for {seconds} s"
+        if wait.reason == "window":
+            return f"the PlentyONE {gate.kind} budget is spent: waiting {seconds} s for its window to reset"
+        holders = ", ".join(sorted({h.rsplit(":", 1)[0] for h in state.holders})) or "none"
+        if wait.reason == "slot":
+            cap = gate.config.concurrency
+            return f"all {cap} PlentyONE {gate.kind} slots are in use (held by {holders}): waiting for one to free"
+        return (
+            f"waiting for the PlentyONE {gate.kind} call in flight (held by {holders}) to report the budget "
+            "after its window reset"
+        )
+
+    def waiting(self, wait: bs.Wait, nap: float) -> None:
+        now = time.monotonic()
+        self.expected = max(self.expected, now - self.started + nap)
+        due = (
+            self.expected >= ANNOUNCE_AFTER_SECONDS
+            if self.said_at is None
+            else now - self.said_at >= ANNOUNCE_EVERY_SECONDS
+        )
+        if due:
+            self.said_at = now
+            log.warning(
+                "budget.waiting",
+                message=self._why(wait),
+                kind=self.gate.kind,
+                reason=wait.reason,
+                waited_seconds=round(now - self.started, 1),
+                account=_account_label(self.gate.account),
+            )
+
+    def done(self) -> None:
+        if self.said_at is not None:
+            log.warning(
+                "budget.wait_over",
+                kind=self.gate.kind,
+                waited_seconds=round(time.monotonic() - self.started, 1),
+                account=_account_label(self.gate.account),
+            )
 
 
 def shared_rate_budget(

@@ -9,7 +9,6 @@ out. SQLite allows one worker: a second one is refused while the first one's hea
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from plentysync.clock import Clock
 from plentysync.db import Database
 from plentysync.db.tables import worker as w
 from plentysync.errors import ConflictError
+from plentysync.procs import gone_here, process_id, this_host
 
 RUNNING, STOPPING, STOPPED, LOST = "running", "stopping", "stopped", "lost"
 
@@ -42,22 +42,8 @@ class WorkerRow:
         return self.state in (RUNNING, STOPPING)
 
 
-def _dead_here(host: str, pid: int) -> bool:
-    """A worker row of this host whose process is gone (killed, OOM): no need to wait for its
-    heartbeat to go stale before a replacement may start."""
-    if host != socket.gethostname() or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, someone else's
-        return False
-    return False
-
-
 def default_worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return process_id()
 
 
 class WorkerRegistry:
@@ -97,7 +83,7 @@ class WorkerRegistry:
                     )
                 )
             ).all()
-            live = [other for other in live if not _dead_here(other.host, other.pid)]
+            live = [other for other in live if not gone_here(other.host, other.pid)]
             for other in live:
                 if other.name == name:
                     raise ConflictError(
@@ -112,7 +98,7 @@ class WorkerRegistry:
                     "PostgreSQL or MariaDB (database_url) to run several workers."
                 )
             values = {
-                "host": socket.gethostname(),
+                "host": this_host(),
                 "pid": os.getpid(),
                 "state": RUNNING,
                 "started_at": now,
