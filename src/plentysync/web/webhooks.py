@@ -6,6 +6,7 @@ The checks, in order (each answers before the next runs):
 503    no webhook secret configured (``serve.webhook.secret``): every request is refused
 413    body larger than ``serve.webhook.max_body_bytes``
 401    signature or timestamp missing, malformed, wrong, or the timestamp outside the window
+415    ``Content-Type`` missing or not JSON (``application/json`` or ``application/*+json``)
 400    body not JSON, or not one of the accepted forms (:mod:`plentysync.sync.stock.webhook`)
 503    the stock export profile does not exist yet (nothing would ever run the rows)
 409    this exact signed request was accepted before (replay inside the window)
@@ -114,6 +115,13 @@ HEADER_PARAMETERS: list[dict[str, Any]] = [
 ]
 
 
+def is_json(content_type: str | None) -> bool:
+    """``application/json`` or a ``+json`` type such as ``application/cloudevents+json``, any parameters."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
 def _refuse(status: int, message: str, *, headers: dict[str, str] | None = None) -> HTTPException:
     return HTTPException(status_code=status, detail=message, headers=headers)
 
@@ -149,6 +157,7 @@ async def read_capped(request: Request, limit: int) -> bytes:
         401: {"model": WebhookError, "description": "Signature or timestamp missing, wrong or outside the window."},
         409: {"model": WebhookError, "description": "This signed request was accepted before (replay)."},
         413: {"model": WebhookError, "description": "Body larger than `serve.webhook.max_body_bytes`."},
+        415: {"model": WebhookError, "description": "`Content-Type` missing or not `application/json`."},
         503: {"model": WebhookError, "description": "No webhook secret configured, or no stock export profile."},
     },
     # The headers are read from the request, not declared as parameters: a missing one is a 401 from
@@ -173,15 +182,26 @@ async def stock_webhook(
     now = services.engine.clock.now().timestamp()
     try:
         core.verify(secret, body, signature=signature, timestamp=timestamp, now=now, tolerance=settings.max_age_seconds)
-        skus = core.parse_skus(body)
     except core.WebhookRejected as exc:
-        if exc.unauthenticated:
-            log.warning("webhook.unauthenticated", client=client, reason=str(exc))
-            raise _refuse(401, str(exc), headers=AUTH_CHALLENGE) from None
-        log.warning("webhook.bad_payload", client=client, bytes=len(body))  # the reason may quote the body
-        raise _refuse(400, str(exc)) from None
+        log.warning("webhook.unauthenticated", client=client, reason=str(exc))
+        raise _refuse(401, str(exc), headers=AUTH_CHALLENGE) from None
     except ConfigError as exc:  # verify() refusing an empty secret; checked above already
         raise _refuse(503, str(exc)) from None
+    content_type = request.headers.get("content-type")
+    if not is_json(content_type):
+        log.warning("webhook.unsupported_media_type", client=client, content_type=(content_type or "")[:100])
+        raise _refuse(
+            415,
+            f"Content-Type must be application/json, not {content_type[:100]!r}"
+            if content_type
+            else "Content-Type is missing: send the body as application/json",
+            headers={"Accept": "application/json"},
+        )
+    try:
+        skus = core.parse_skus(body, max_bytes=settings.max_body_bytes)
+    except core.WebhookRejected as exc:
+        log.warning("webhook.bad_payload", client=client, bytes=len(body))  # the reason may quote the body
+        raise _refuse(400, str(exc)) from None
     assert signature is not None  # verify() refuses requests without them
     assert timestamp is not None
     engine = services.engine

@@ -92,7 +92,7 @@ async def test_served_openapi_describes_the_routes_and_real_traffic_matches(db: 
         check_document(document)
         assert {"/webhooks/stock", "/healthz", "/metrics"} <= set(document["paths"])
         post = document["paths"]["/webhooks/stock"]["post"]
-        assert set(post["responses"]) == {"202", "400", "401", "409", "413", "503"}
+        assert set(post["responses"]) == {"202", "400", "401", "409", "413", "415", "503"}
         assert {(p["name"], p["required"]) for p in post["parameters"]} == {
             (SIGNATURE_HEADER, True),
             (TIMESTAMP_HEADER, True),

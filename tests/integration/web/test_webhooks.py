@@ -210,6 +210,38 @@ async def test_oversize_body_is_413_with_and_without_content_length(db: Database
     assert set(await queued(db)) == {"S-1"}
 
 
+async def test_a_limit_above_one_mib_accepts_bodies_above_one_mib(db: Database) -> None:
+    """The parser has no limit of its own: serve.webhook.max_body_bytes decides (it answered 400 over 1 MiB)."""
+    async for s in serve(db, web_settings(max_body_bytes=2 * 1_048_576)):
+        padded = b'{"skus": ["BIG-1"]}' + b" " * 1_100_000
+        response = await s.post(raw=padded)
+        assert response.status_code == 202, response.text
+        too_big = b'{"skus": ["BIG-2"]}' + b" " * (2 * 1_048_576)
+        assert (await s.post(raw=too_big)).status_code == 413
+    assert set(await queued(db)) == {"BIG-1"}
+
+
+async def test_a_body_that_is_not_declared_json_is_415(db: Database, served: Served) -> None:
+    body = body_of({"skus": ["CT-1"]})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = signed_headers(body)
+        if content_type is None:
+            del headers["Content-Type"]
+        else:
+            headers["Content-Type"] = content_type
+        response = await served.client.post("/webhooks/stock", content=body, headers=headers)
+        assert response.status_code == 415, (content_type, response.text)
+        assert "application/json" in response.json()["detail"]
+        assert response.headers["accept"] == "application/json"
+    unsigned = await served.client.post("/webhooks/stock", content=body, headers={"Content-Type": "text/plain"})
+    assert unsigned.status_code == 401  # the signature is checked first: only a signed sender learns more
+    assert await all_rows(db) == 0
+    for content_type in ("application/json; charset=utf-8", "Application/JSON", "application/cloudevents+json"):
+        headers = {**signed_headers(body, at=time.time() + len(content_type)), "Content-Type": content_type}
+        response = await served.client.post("/webhooks/stock", content=body, headers=headers)
+        assert response.status_code == 202, (content_type, response.text)
+
+
 async def test_missing_profile_is_503_and_the_request_can_be_retried(db: Database) -> None:
     body = body_of({"skus": ["P-1"]})
     headers = signed_headers(body)

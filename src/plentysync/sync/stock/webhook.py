@@ -133,9 +133,9 @@ def _skus_under(data: Any) -> list[str]:
     return found
 
 
-def _decode(body: bytes) -> dict[str, Any]:
-    if len(body) > MAX_BODY_BYTES:
-        raise WebhookRejected(f"body is larger than {MAX_BODY_BYTES} bytes")
+def _decode(body: bytes, max_bytes: int) -> dict[str, Any]:
+    if len(body) > max_bytes:
+        raise WebhookRejected(f"body is larger than {max_bytes} bytes")
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -147,9 +147,12 @@ def _decode(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def parse_skus(body: bytes) -> list[str]:
-    """The SKUs a notification names, de-duplicated in order; :class:`WebhookRejected` for anything else."""
-    payload = _decode(body)
+def parse_skus(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> list[str]:
+    """The SKUs a notification names, de-duplicated in order; :class:`WebhookRejected` for anything else.
+
+    ``max_bytes``: larger bodies are refused (``plentysync serve`` passes ``serve.webhook.max_body_bytes``,
+    which it has enforced with 413 already)."""
+    payload = _decode(body, max_bytes)
     if "keys" in payload:
         entity = payload.get("entity")
         if entity != ENTITY:
