@@ -54,20 +54,59 @@ def _age(now: datetime, then: datetime | None) -> float | None:
 
 async def _workers(conn: AsyncConnection, now: datetime, lost_after: float) -> dict[str, Any]:
     cutoff = now - timedelta(seconds=lost_after)
-    alive = case((worker.c.state.in_(ALIVE_STATES) & (worker.c.heartbeat_at >= cutoff), 1), else_=0)
+    active = worker.c.state.in_(ALIVE_STATES)
+    alive = case((active & (worker.c.heartbeat_at >= cutoff), 1), else_=0)
     row = (
-        await conn.execute(select(func.count(), func.coalesce(func.sum(alive), 0), func.max(worker.c.heartbeat_at)))
+        await conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(alive), 0),
+                func.coalesce(func.sum(case((active, 1), else_=0)), 0),
+                func.max(case((active, worker.c.heartbeat_at), else_=None)),
+            )
+        )
     ).one()
-    registered, alive_count, last = int(row[0]), int(row[1]), row[2]
+    registered, alive_count, running, last_running = int(row[0]), int(row[1]), int(row[2]), row[3]
+    latest = (
+        await conn.execute(
+            select(worker.c.state, worker.c.heartbeat_at).order_by(worker.c.heartbeat_at.desc()).limit(1)
+        )
+    ).first()
+    last_state, last = (latest[0], latest[1]) if latest is not None else (None, None)
     status = "none_registered" if registered == 0 else ("alive" if alive_count else "lost")
     return {
         "status": status,
         "registered": registered,
         "alive": alive_count,
+        "running": running,
         "last_heartbeat_at": None if last is None else last.isoformat(),
         "last_heartbeat_age_seconds": _age(now, last),
+        "last_heartbeat_state": last_state,
+        "last_running_heartbeat_age_seconds": _age(now, last_running),
         "lost_after_seconds": lost_after,
     }
+
+
+def lost_reason(workers: dict[str, Any]) -> str:
+    """Why no worker counts as alive, true to the heartbeat rows: running workers that went quiet, or
+    none running at all (a fresh heartbeat of a stopped worker is not a missing heartbeat)."""
+    window = f"{workers['lost_after_seconds']:g} s"
+    running, registered = workers["running"], workers["registered"]
+    if running:
+        quiet = "the only running worker has not" if running == 1 else f"none of the {running} running workers has"
+        reason = f"workers: {quiet} sent a heartbeat in the last {window}"
+        age = workers["last_running_heartbeat_age_seconds"]
+        if age is not None:
+            reason += f" (the last {age:.0f} s ago)"
+        others = registered - running
+        if others:
+            reason += f"; {others} more {'is' if others == 1 else 'are'} stopped or lost"
+        return reason
+    reason = f"workers: no running worker ({registered} registered, all stopped or lost)"
+    age, state = workers["last_heartbeat_age_seconds"], workers["last_heartbeat_state"]
+    if age is not None:
+        reason += f"; the last heartbeat, {age:.0f} s ago, came from a {state} worker"
+    return reason
 
 
 async def _budget(conn: AsyncConnection, now_epoch: float) -> dict[str, Any]:
@@ -133,10 +172,7 @@ async def check_health(services: WebServices) -> HealthReport:
         report.checks["workers"] = workers
         report.checks["api_budget"] = budget
         if workers["status"] == "lost":
-            report.fail(
-                f"workers: none of {workers['registered']} has sent a heartbeat in the last "
-                f"{workers['lost_after_seconds']:g} s"
-            )
+            report.fail(lost_reason(workers))
     report.checks["broker"] = await _broker(services)
     return report
 

@@ -74,7 +74,9 @@ async def test_fresh_worker_is_healthy_stale_or_stopped_is_not(db: Database) -> 
     body = response.json()
     assert body["status"] == "fail"
     assert body["checks"]["workers"]["status"] == "lost"
-    assert body["reasons"] == ["workers: none of 1 has sent a heartbeat in the last 30 s"]
+    assert body["reasons"] == [
+        "workers: the only running worker has not sent a heartbeat in the last 30 s (the last 120 s ago)"
+    ]
 
     await add_worker(db, "w-stopped", now=now, age=2, state="stopped")
     assert (await get(db)).status_code == 503  # a cleanly stopped worker does not work either
@@ -85,6 +87,33 @@ async def test_fresh_worker_is_healthy_stale_or_stopped_is_not(db: Database) -> 
     workers = response.json()["checks"]["workers"]
     assert (workers["status"], workers["registered"], workers["alive"]) == ("alive", 3, 1)
     assert 1.5 <= workers["last_heartbeat_age_seconds"] < 30
+
+
+@pytest.mark.db
+async def test_a_stopped_worker_with_a_fresh_heartbeat_is_not_called_silent(db: Database) -> None:
+    """The reason must agree with last_heartbeat_age_seconds next to it: a worker that stopped 26 s ago
+    did send a heartbeat within the window; what is wrong is that none is running."""
+    now = db.clock.now()
+    await add_worker(db, "w-stopped", now=now, age=26, state="stopped")
+    await add_worker(db, "w-old", now=now, age=3600, state="stopped")
+    response = await get(db)
+    assert response.status_code == 503
+    body = response.json()
+    workers = body["checks"]["workers"]
+    assert 25 <= workers["last_heartbeat_age_seconds"] < 30  # inside the 30 s window
+    assert workers["last_heartbeat_state"] == "stopped"
+    assert workers["running"] == 0
+    [reason] = body["reasons"]
+    assert "in the last" not in reason
+    assert reason.startswith("workers: no running worker (2 registered, all stopped or lost)")
+    assert "came from a stopped worker" in reason
+
+    await add_worker(db, "w-quiet", now=now, age=90)  # running, but silent for 90 s
+    [reason] = (await get(db)).json()["reasons"]
+    assert reason == (
+        "workers: the only running worker has not sent a heartbeat in the last 30 s (the last 90 s ago); "
+        "2 more are stopped or lost"
+    )
 
 
 @pytest.mark.db
