@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.prompt import Confirm
 from rich.table import Table
@@ -150,3 +154,49 @@ class RichProgress:
     def advance(self, count: int) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, count)
+
+
+class _NotOnConsole(logging.Filter):
+    def __init__(self, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.names = names
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(record.name == name or record.name.startswith(name + ".") for name in self.names)
+
+
+@contextmanager
+def console_logs_without(*names: str) -> Iterator[None]:
+    """Keep the records of these loggers off the terminal for a while (the log file still gets them).
+
+    A run prints its own report; stamina's ``retry_scheduled`` lines in between are internals on the
+    console (the outcome and its reason are in the report, every retry is in the log file)."""
+    quiet = _NotOnConsole(names)
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    ]
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
+
+
+_RUN_COUNTS = re.compile(r"^\d+ processed: \d+ succeeded, \d+ failed, \d+ skipped(?:; |$)")
+
+
+def run_reason(message: str | None) -> str | None:
+    """What a run's stored message says beyond its counts (why it stopped or failed), on one line."""
+    if not message:
+        return None
+    text = " ".join(_RUN_COUNTS.sub("", message, count=1).split())
+    return text or None
+
+
+def print_line(text: str, *, label: str | None = None) -> None:
+    """``text`` (not markup) on one line, however long, after an optional markup ``label``."""
+    console.print(f"{label} {escape(text)}" if label else escape(text), soft_wrap=True)

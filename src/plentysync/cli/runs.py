@@ -8,7 +8,17 @@ from cyclopts import Parameter
 
 from plentysync.cli.common import split_list
 from plentysync.cli.context import Common, open_engine
-from plentysync.cli.output import RichProgress, console, emit, fmt_duration, styled, table
+from plentysync.cli.output import (
+    RichProgress,
+    console,
+    console_logs_without,
+    emit,
+    fmt_duration,
+    print_line,
+    run_reason,
+    styled,
+    table,
+)
 from plentysync.engine.lifecycle import RunStatus
 from plentysync.engine.pipeline import TRIGGERS, RunOptions
 from plentysync.engine.runner import ProfileRunner, RunReport
@@ -46,8 +56,9 @@ def render_report(report: RunReport, verbose: int) -> None:
         f"{prefix}{report.profile.type_id}, run {run.id}: {styled(run.status)} in {fmt_duration(run.duration)} — "
         f"{run.processed} processed, {run.succeeded} succeeded, {run.errors} failed, {run.skipped} skipped"
     )
-    if run.message and ";" in run.message:
-        console.print(run.message.split("; ", 1)[1])
+    reason = run_reason(run.message)
+    if reason:
+        print_line(reason, label="[red]Failed:[/red]" if run.status == RunStatus.FAILED else None)
     for note in report.notes:
         console.print(f"• {note}")
     if verbose and report.entities:
@@ -134,7 +145,7 @@ async def run(
     )
     async with open_engine(common) as engine:
         runner = ProfileRunner(engine)
-        with RichProgress(f"Running {profile}", enabled=not common.json) as progress:
+        with RichProgress(f"Running {profile}", enabled=not common.json) as progress, console_logs_without("stamina"):
             report = await runner.run(profile, trigger=trigger, options=options, progress=progress)
     emit(common.json, _report_data(report), lambda: render_report(report, verbose))
     return exit_code_for(report.run.status)

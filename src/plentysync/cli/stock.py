@@ -17,7 +17,7 @@ from cyclopts import App, Parameter
 
 from plentysync.cli.common import parse_ids, split_list
 from plentysync.cli.context import Common, open_engine
-from plentysync.cli.output import RichProgress, confirm, console, emit, fmt_time, styled, table
+from plentysync.cli.output import RichProgress, confirm, console, console_logs_without, emit, fmt_time, styled, table
 from plentysync.cli.runs import _report_data, exit_code_for, render_report
 from plentysync.engine.pipeline import RunOptions
 from plentysync.engine.profiles import ProfileRecord
@@ -118,7 +118,7 @@ async def run_profile(
     engine: Engine, type_id: str, options: RunOptions, *, runtime: StockRuntime | None, show_progress: bool
 ) -> RunReport:
     runner = ProfileRunner(engine, extras={RUNTIME: runtime} if runtime is not None else None)
-    with RichProgress(f"Running {type_id}", enabled=show_progress) as progress:
+    with RichProgress(f"Running {type_id}", enabled=show_progress) as progress, console_logs_without("stamina"):
         return await runner.run(type_id, trigger="cli", options=options, progress=progress)
 
 
@@ -212,7 +212,8 @@ async def export(
     async with open_engine(common) as engine:
         await stock_profile(engine, profile, EXPORT_TYPE_ID)
         if skus or ids:
-            seed, report = await export_products(engine, profile, skus, ids, options, as_json=common.json)
+            with console_logs_without("stamina"):
+                seed, report = await export_products(engine, profile, skus, ids, options, as_json=common.json)
         else:
             seed, report = (
                 None,

@@ -20,6 +20,7 @@ from plentysync.cli import output
 from plentysync.cli.app import app, main
 from plentysync.db import Database
 from plentysync.db.migrate import upgrade
+from plentysync.sandbox.faults import FaultRule
 from plentysync.settings import Settings
 from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID
 from tests.integration.stock.harness import StockScenario, StockScenarioBuilder
@@ -300,3 +301,32 @@ async def test_poll_seeds_then_queues_changed_source_items(
     await cli(capsys, "stock", "export", "poll")
     rows = await s.engine.queue.list_items(EXPORT_TYPE_ID)
     assert [(row.entity_key, row.trigger_reason) for row in rows] == [(sku, "source_item_save")]
+
+
+@pytest.mark.parametrize(
+    ("plenty", "faults", "reason"),
+    [
+        ({"password": "changed"}, [], "PlentyONE rejected the login of user 'sandbox-api'"),
+        ({}, [FaultRule("status", path="/rest/login", status=503)], "PlentyONE login failed: HTTP 503"),
+    ],
+    ids=["credentials", "outage"],
+)
+async def test_a_failed_run_prints_its_reason_on_one_line_without_retry_internals(
+    capsys: pytest.CaptureFixture[str], plenty: dict[str, Any], faults: list[FaultRule], reason: str
+) -> None:
+    async with cli_database() as db, StockScenarioBuilder(db).with_plenty(**plenty).with_faults(*faults).build() as s:
+        await s.configure(stock_source_mapping={"default": 1})
+        sku = s.stock_skus(1, sources=1)[0]
+        failed = await cli(capsys, "stock", "export", "-s", sku, code=1)
+        summary, why = [line for line in failed.out.splitlines() if "run 1" in line or "Failed:" in line]
+        assert "run 1: failed" in summary
+        assert why.startswith("Failed: stopped: ")
+        assert reason in why  # the whole reason on one line, as profile history shows it
+        (run,) = await s.engine.history.list_runs()
+        assert run.message is not None
+        assert why == f"Failed: {run.message}"
+        assert "stamina" not in failed.err
+        assert "retry_scheduled" not in failed.err
+        generic = await cli(capsys, "profile", "run", EXPORT_TYPE_ID, "-k", sku, "--force", code=1)
+        assert f"Failed: {run.message.split(' (', 1)[0]}" in generic.out
+        assert "stamina" not in generic.err
