@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from cyclopts import App, Parameter
+from rich.markup import escape
 
 from plentysync.cli.common import parse_ids, split_list
 from plentysync.cli.context import Common, open_engine
@@ -559,7 +560,23 @@ def booking_data(booking: Booking) -> dict[str, Any]:
     }
 
 
-def print_queue_row(sku: str, row: dict[str, Any] | None) -> None:
+RUN_STOPPED = "the run stopped before this row"
+"""How the runner marks the rows a stopped run hands back (:meth:`ProfileRunner._wrap_up`)."""
+
+
+def unsettled_note(bookings: list[dict[str, Any]]) -> str | None:
+    """What the bookings whose answer never came mean for the SKU (None when there are none)."""
+    pending = [b for b in bookings if b["status"] == "pending"]
+    if not pending:
+        return None
+    what = "1 booking was" if len(pending) == 1 else f"{len(pending)} bookings were"
+    return (
+        f"{what} sent but PlentyONE's answer never came (outcome unknown): the next run looks for it in "
+        "PlentyONE's stock movements and settles it, as applied or not, before anything new is sent for this SKU"
+    )
+
+
+def print_queue_row(sku: str, row: dict[str, Any] | None, bookings: list[dict[str, Any]] | None = None) -> None:
     if row is None:
         console.print(f"[bold]{sku}[/bold]: not in the export queue.")
         return
@@ -567,8 +584,15 @@ def print_queue_row(sku: str, row: dict[str, Any] | None) -> None:
         f"[bold]{sku}[/bold]: queue row {row['id']}, {styled(row['status'])}, reason {row['trigger_reason']}, "
         f"{row['attempts']} attempts, updated {fmt_time(row['updated_at'])}"
     )
-    if row["message"]:
-        console.print(f"  {row['message']}")
+    note = unsettled_note(bookings or [])
+    message = row["message"]
+    if message and message.startswith(RUN_STOPPED) and note:
+        # the row was handed back while its booking was in flight: it did not stop *before* the row
+        message = "the run stopped while this row's booking was in flight; the row was queued again"
+    if message:
+        console.print(f"  {escape(message)}", soft_wrap=True)
+    if note:
+        console.print(f"  [yellow]{note}[/yellow]", soft_wrap=True)
 
 
 def print_stock_rows(baselines: list[dict[str, Any]], cached: list[dict[str, Any]]) -> None:
@@ -595,6 +619,11 @@ def print_stock_rows(baselines: list[dict[str, Any]], cached: list[dict[str, Any
         console.print("No cached PlentyONE stock (filled by stock import).")
 
 
+def settled_booking(booking: dict[str, Any]) -> bool:
+    """Its answer was lost and PlentyONE's movement log settled it (the message says which movement)."""
+    return str(booking["message"] or "").startswith("outcome was unknown")
+
+
 def print_bookings(bookings: list[dict[str, Any]]) -> None:
     if not bookings:
         console.print("No bookings.")
@@ -615,7 +644,7 @@ def print_bookings(bookings: list[dict[str, Any]]) -> None:
             qty(b["delta"]),
             styled(b["status"]),
             ref or "—",
-            "" if b["status"] == "applied" else (b["message"] or ""),
+            "" if b["status"] == "applied" and not settled_booking(b) else (b["message"] or ""),
         )
     console.print(grid)
 
@@ -648,8 +677,10 @@ async def show(sku: str, /, *, limit: int = 20, common: Common = Common()) -> in
             "bookings": [booking_data(b) for b in await store.bookings(sku, limit=limit)],
         }
 
+    data["unsettled"] = unsettled_note(data["bookings"])
+
     def human() -> None:
-        print_queue_row(sku, data["queue"])
+        print_queue_row(sku, data["queue"], data["bookings"])
         print_stock_rows(data["baselines"], data["plenty_stock"])
         print_bookings(data["bookings"])
 

@@ -4,6 +4,7 @@ queue / baseline maintenance commands."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -23,6 +24,7 @@ from plentysync.db.migrate import upgrade
 from plentysync.sandbox.faults import FaultRule
 from plentysync.settings import Settings
 from plentysync.sync.stock.config import EXPORT_TYPE_ID, IMPORT_TYPE_ID
+from plentysync.sync.stock.mapping import SETTLED
 from tests.integration.stock.harness import StockScenario, StockScenarioBuilder
 
 COMMANDS = [
@@ -330,3 +332,56 @@ async def test_a_failed_run_prints_its_reason_on_one_line_without_retry_internal
         generic = await cli(capsys, "profile", "run", EXPORT_TYPE_ID, "-k", sku, "--force", code=1)
         assert f"Failed: {run.message.split(' (', 1)[0]}" in generic.out
         assert "stamina" not in generic.err
+
+
+async def test_a_booking_whose_answer_was_lost_is_settled_as_booked_and_shown_so(
+    scenario: StockScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PlentyONE applies a delta booking, the run stops before the answer comes; the next run finds the
+    booking in PlentyONE's movements and settles it without sending again. The row says so (it said
+    "Stock is up-to-date", skipped) and ``show`` does not claim the run stopped before the row."""
+    s = scenario
+    await s.configure(correction_mode="delta", stock_source_mapping={"default": 1})
+    sku = s.stock_skus(1, sources=1)[0]
+    s.set_magento(sku, "default", 10)
+    await s.export(sku)
+    s.set_magento(sku, "default", 13)
+    s.pair.plenty_faults.add(
+        FaultRule("latency_after", method="PUT", path=r"/stock/bookIncomingItems", times=1, latency_ms=3000)
+    )
+    rule = s.pair.plenty_faults.rules()[0]
+    interrupted = asyncio.create_task(s.export(sku))
+    for _ in range(500):
+        if rule.fired:
+            break
+        await asyncio.sleep(0.01)
+    assert rule.fired == 1
+    await asyncio.sleep(0.2)  # the sandbox applies the call before holding the answer
+    interrupted.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await interrupted
+    assert s.plenty_physical(sku, 1) == 13
+    assert [b.status for b in await s.store.bookings(sku, limit=1)] == ["pending"]
+
+    waiting = await cli(capsys, "stock", "export", "show", sku)
+    assert "the run stopped before this row" not in waiting.out
+    assert "the run stopped while this row's booking was in flight" in waiting.out
+    assert "outcome unknown" in waiting.out
+    assert "settles it" in (await cli(capsys, "stock", "export", "show", sku, "--json")).json()["unsettled"]
+
+    settled = (await cli(capsys, "stock", "export", "-s", sku, "--json")).json()
+    [entity] = settled["run"]["entities"]
+    assert entity["status"] == "success", entity
+    assert entity["message"].startswith(SETTLED)
+    assert "Delta corrected (incoming): warehouse 1 +3 (baseline 10 → 13) (PlentyONE movement" in entity["message"]
+    assert len([m for m in s.our_movements(sku, 1) if m["reason"] == 100]) == 1  # not sent again
+
+    shown = await cli(capsys, "stock", "export", "show", sku)
+    assert "success" in shown.out
+    assert SETTLED in shown.out
+    assert "shows it was applied" in shown.out  # the booking's own settle message
+    assert "outcome unknown" not in shown.out
+    data = (await cli(capsys, "stock", "export", "show", sku, "--json")).json()
+    assert data["queue"]["status"] == "success"
+    assert data["unsettled"] is None
+    assert data["bookings"][0]["status"] == "applied"

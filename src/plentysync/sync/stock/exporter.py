@@ -115,6 +115,7 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
     """Fill every item's ``data`` with its :class:`SkuStock`."""
     skus = batch.keys
     unresolved: dict[str, int] = defaultdict(int)
+    found_applied: dict[str, list[str]] = defaultdict(list)
     pending = await rt.store.pending(skus)
     if pending and not ctx.dry_run:
         settled = await reconcile.settle(pending, rt.plenty, rt.store)
@@ -123,6 +124,13 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
                 f"settled {len(settled.outcomes)} bookings whose outcome was unknown: "
                 f"{settled.applied} had been applied, {len(settled.outcomes) - settled.applied} had not"
             )
+        booking_of = {b.id: b for b in pending}
+        for outcome in settled.outcomes:
+            booking = booking_of.get(outcome.id)
+            if booking is not None and outcome.status == BookingStatus.APPLIED:
+                found_applied[booking.sku].append(
+                    f"{booking.describe()} (PlentyONE movement {outcome.plenty_movement_id})"
+                )
     else:
         for booking in pending:
             unresolved[booking.sku] += 1
@@ -156,6 +164,7 @@ async def load(batch: Batch, ctx: RunContext, rt: StockRuntime, config: StockExp
             cached_plenty=cached_of.get(sku, {}),
             unresolved=unresolved.get(sku, 0),
             seen=dict(seen.get(sku.lower(), {})),
+            settled=tuple(found_applied.get(sku, ())),
         )
 
 

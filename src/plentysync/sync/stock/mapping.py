@@ -50,6 +50,9 @@ class SkuStock:
     """Source code -> (quantity, status) as read (MSI): recorded as the poller's snapshot once pushed."""
     magento_sku: str | None = None
     """Magento's spelling of the SKU (SKUs are case-insensitive there; baselines are per exact key)."""
+    settled: tuple[str, ...] = ()
+    """Earlier bookings of this SKU whose answer was lost and that this run found applied in PlentyONE's
+    movements (described, with the movement): the baselines already include them."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,10 @@ def warehouse_targets(stock: SkuStock, config: StockExportConfig) -> tuple[dict[
     return {w: qty(q) for w, q in sorted(targets.items())}, unmapped
 
 
+SETTLED = "booked; the answer was lost, found in PlentyONE's movements and settled without sending again"
+"""A SKU whose only change was a booking with a lost answer that PlentyONE had applied."""
+
+
 def plan(stock: SkuStock, config: StockExportConfig) -> list[StockRow] | Result:
     """The writes one SKU needs, or a Result when it needs none (or cannot be exported)."""
     sku = stock.sku
@@ -164,6 +171,8 @@ def plan(stock: SkuStock, config: StockExportConfig) -> list[StockRow] | Result:
     rows = [_row(stock, stock.variation_id, warehouse, target, config) for warehouse, target in targets.items()]
     planned = [row for row in rows if row is not None]
     if not planned:
+        if stock.settled:
+            return Result.success(sku, f"{SETTLED}: {'; '.join(stock.settled)}")
         return Result.skipped(sku, "Stock is up-to-date (Magento equals the baseline; delta 0, no call)")
     return planned
 
