@@ -122,9 +122,9 @@ def parse_document(data: dict[str, Any], registry: ProfileRegistry, *, source: s
     if (raw := data.get("schedule")) is not None:
         if not isinstance(raw, dict) or "cron_expr" not in raw:
             raise ConfigError(f"{source}: 'schedule' needs at least cron_expr")
-        if unknown := sorted(set(raw) - set(SCHEDULE_KEYS)):
+        if extra := sorted(set(raw) - set(SCHEDULE_KEYS)):
             raise ConfigError(
-                f"{source}: unknown key{'s' if len(unknown) > 1 else ''} in 'schedule': {', '.join(unknown)}"
+                f"{source}: unknown key{'s' if len(extra) > 1 else ''} in 'schedule': {', '.join(extra)}"
                 f" (known: {', '.join(SCHEDULE_KEYS)})"
             )
         cron_expr = raw["cron_expr"]
