@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from cyclopts import Parameter
@@ -14,6 +15,7 @@ from plentysync.cli.output import (
     console_logs_without,
     emit,
     fmt_duration,
+    fmt_time,
     print_line,
     run_reason,
     styled,
@@ -22,9 +24,12 @@ from plentysync.cli.output import (
 from plentysync.engine.lifecycle import RunStatus
 from plentysync.engine.pipeline import TRIGGERS, RunOptions
 from plentysync.engine.runner import ProfileRunner, RunReport
+from plentysync.engine.services import Engine
 from plentysync.errors import UsageError
 
 EXIT_PARTIAL = 3
+EXIT_HELD = 1
+"""Some of the keys asked for were not processed: another run holds their rows."""
 
 
 def _report_data(report: RunReport) -> dict[str, Any]:
@@ -47,6 +52,60 @@ def _report_data(report: RunReport) -> dict[str, Any]:
         "error_entities": [{"key": e.key, "status": e.status.value, "message": e.message} for e in report.errors],
         "entities": [{"key": e.key, "status": e.status.value, "message": e.message} for e in report.entities],
     }
+
+
+async def held_elsewhere(engine: Engine, report: RunReport, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of ``keys`` another run holds (status processing, leased to another owner) once this run
+    has ended: it could not claim them, so it did not process them. With the holding run's id when its
+    owner is a run in the history."""
+    if report.run.dry_run or not keys:
+        return []
+    type_id = report.profile.type_id
+    wanted = list(dict.fromkeys(keys))
+    rows = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows += await engine.queue.list_items(type_id, statuses=["processing"], keys=chunk, limit=len(chunk))
+    rows = [row for row in rows if row.lease_owner and row.lease_owner != report.run.owner]
+    if not rows:
+        return []
+    running = await engine.history.list_runs(report.profile.id, statuses=[RunStatus.RUNNING.value], limit=100)
+    run_of = {run.owner: run.id for run in running if run.owner}
+    return [
+        {
+            "key": row.entity_key,
+            "lease_owner": row.lease_owner,
+            "lease_expires_at": row.lease_expires_at,
+            "run_id": run_of.get(row.lease_owner or ""),
+        }
+        for row in sorted(rows, key=lambda r: r.entity_key)
+    ]
+
+
+def render_held(held: Sequence[dict[str, Any]]) -> None:
+    if not held:
+        return
+    console.print(
+        f"[yellow]Not processed: another run holds {len(held)} of the rows asked for[/yellow] (they stay queued; "
+        "the holder finishes them, a change queued meanwhile goes out with the next drain):",
+        soft_wrap=True,
+    )
+    grid = table("Entity", "Held by run", "Lease owner", "Lease until")
+    for entry in held:
+        run_id = entry["run_id"]
+        grid.add_row(
+            entry["key"],
+            "—" if run_id is None else str(run_id),
+            entry["lease_owner"] or "—",
+            fmt_time(entry["lease_expires_at"]),
+        )
+    console.print(grid)
+
+
+def exit_code_of(report: RunReport, held: Sequence[dict[str, Any]] = ()) -> int:
+    """0 all went well, 3 some entities failed, 1 the run failed or another run held keys asked for."""
+    code = exit_code_for(report.run.status)
+    return EXIT_HELD if held and code == 0 else code
 
 
 def render_report(report: RunReport, verbose: int) -> None:
@@ -99,7 +158,8 @@ async def run(
     """Run a profile now: drain its queue (pending rows by default) through the pipeline.
 
     Prints a summary, then failures (and, with -v, every entity). Exit code 0 when all went
-    well, 3 when some entities failed, 1 when the run failed.
+    well, 3 when some entities failed, 1 when the run failed or when another run held rows of the
+    keys given with -k (they are listed, with the holding run).
 
     Example: plentysync profile run plenty_stock_export --status pending,error -v
 
@@ -147,5 +207,12 @@ async def run(
         runner = ProfileRunner(engine)
         with RichProgress(f"Running {profile}", enabled=not common.json) as progress, console_logs_without("stamina"):
             report = await runner.run(profile, trigger=trigger, options=options, progress=progress)
-    emit(common.json, _report_data(report), lambda: render_report(report, verbose))
-    return exit_code_for(report.run.status)
+        held = await held_elsewhere(engine, report, options.keys)
+    data = {**_report_data(report), "held_by_another_run": held}
+
+    def human() -> None:
+        render_report(report, verbose)
+        render_held(held)
+
+    emit(common.json, data, human)
+    return exit_code_of(report, held)

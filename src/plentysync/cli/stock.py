@@ -19,7 +19,7 @@ from rich.markup import escape
 from plentysync.cli.common import parse_ids, split_list
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import RichProgress, confirm, console, console_logs_without, emit, fmt_time, styled, table
-from plentysync.cli.runs import _report_data, exit_code_for, render_report
+from plentysync.cli.runs import _report_data, exit_code_for, exit_code_of, held_elsewhere, render_held, render_report
 from plentysync.engine.pipeline import RunOptions
 from plentysync.engine.profiles import ProfileRecord
 from plentysync.engine.queue import PRIORITY_URGENT, QueueRow
@@ -179,7 +179,8 @@ async def export(
     With -s or -i the SKUs are queued first (seed summary: rows inserted / updated), then exported;
     the per-SKU results and the failures follow. Without any scope the command does nothing and says
     so: the scheduled drain processes pending rows, here you choose the scope yourself. Exit code 0
-    when all went well, 3 when some SKUs failed, 1 when the run failed.
+    when all went well, 3 when some SKUs failed, 1 when the run failed or when another run (a worker,
+    a second `stock export -s`) held rows of the SKUs asked for: they are listed with the holding run.
 
     Example: plentysync stock export -s 24-MG04,WSH12,WP07
 
@@ -210,11 +211,14 @@ async def export(
         emit(common.json, {"hint": NO_SCOPE_HINT, "seed": None, "run": None}, lambda: console.print(NO_SCOPE_HINT))
         return 0
     options = RunOptions(statuses=statuses or ("pending",), limit=limit, dry_run=dry_run, force=force)
+    held: list[dict[str, Any]] = []
     async with open_engine(common) as engine:
         await stock_profile(engine, profile, EXPORT_TYPE_ID)
         if skus or ids:
             with console_logs_without("stamina"):
                 seed, report = await export_products(engine, profile, skus, ids, options, as_json=common.json)
+            if report is not None and seed is not None:
+                held = await held_elsewhere(engine, report, seed["eligible"])
         else:
             seed, report = (
                 None,
@@ -224,8 +228,14 @@ async def export(
         emit(common.json, {"seed": seed, "run": None}, lambda: console.print("No SKU to export."))
         return 1 if seed and seed["unknown"] else 0
     shown = max(verbose, 1) if seed is not None else verbose
-    emit(common.json, {"seed": seed, "run": _report_data(report)}, lambda: render_report(report, shown))
-    return exit_code_for(report.run.status)
+    data = {"seed": seed, "run": {**_report_data(report), "held_by_another_run": held}}
+
+    def human() -> None:
+        render_report(report, shown)
+        render_held(held)
+
+    emit(common.json, data, human)
+    return exit_code_of(report, held)
 
 
 async def export_products(

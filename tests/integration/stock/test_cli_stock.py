@@ -385,3 +385,34 @@ async def test_a_booking_whose_answer_was_lost_is_settled_as_booked_and_shown_so
     assert data["queue"]["status"] == "success"
     assert data["unsettled"] is None
     assert data["bookings"][0]["status"] == "applied"
+
+
+async def test_rows_another_run_holds_are_named_and_fail_the_command(
+    scenario: StockScenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second ``stock export -s SKU`` while another run holds the row reported "0 processed", exit 0."""
+    s = scenario
+    held, free = s.stock_skus(2, sources=1)
+    record = await s.engine.profiles.find(EXPORT_TYPE_ID)
+    assert record is not None
+    owner = "other-host:4242:abcdef"
+    other = await s.engine.history.start(
+        profile_id=record.id, type_id=EXPORT_TYPE_ID, trigger="cli", dry_run=False, owner=owner
+    )
+    await s.engine.queue.enqueue(EXPORT_TYPE_ID, [held], reason="cli")
+    assert await s.engine.queue.claim(EXPORT_TYPE_ID, owner=owner, limit=1, keys=[held])
+
+    human = await cli(capsys, "stock", "export", "-s", held, code=1)
+    assert "1 processed" not in human.out
+    assert "another run holds 1 of the rows" in human.out
+    row = next(line for line in human.out.splitlines() if held in line and owner in line)
+    assert str(other.id) in row
+
+    data = (await cli(capsys, "stock", "export", "-s", f"{held},{free}", "--json", code=1)).json()
+    assert [e["key"] for e in data["run"]["entities"]] == [free]
+    [entry] = data["run"]["held_by_another_run"]
+    assert (entry["key"], entry["lease_owner"], entry["run_id"]) == (held, owner, other.id)
+
+    generic = await cli(capsys, "profile", "run", EXPORT_TYPE_ID, "-k", held, "--force", "--json", code=1)
+    assert [e["key"] for e in generic.json()["held_by_another_run"]] == [held]
+    assert (await cli(capsys, "stock", "export", "-s", free, "--json")).json()["run"]["held_by_another_run"] == []
