@@ -215,3 +215,51 @@ def test_module_entry_point_and_version() -> None:
     from plentysync import __version__
 
     assert cli("--version").stdout.strip() == __version__
+
+
+def cli_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """The command in this process (no interpreter start-up): its exit code and stderr."""
+    from plentysync.cli.app import main
+
+    capsys.readouterr()
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    return code, capsys.readouterr().err
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["queue", "list", "-p", HUGE], f"profile id {HUGE} is out of range"),
+        (["profile", "info", HUGE], f"profile id {HUGE} is out of range"),
+        (["queue", "list", "--limit", HUGE], "for --limit. Must be <= 100000"),
+        (["queue", "list", "--limit", "0"], "for --limit. Must be >= 1"),
+        (["queue", "list", "--offset", HUGE], "for --offset. Must be <="),
+        (["queue", "purge", "-i", HUGE], f"row id {HUGE} is out of range"),
+        (["queue", "purge", "--older-than", "9999999999999"], "for --older-than. Must be <= 36500"),
+        (["queue", "purge", "--older-than", "-1"], "for --older-than. Must be >= 0"),
+        (["profile", "history", "--run", HUGE], "for --run. Must be <="),
+        (["profile", "history", "--limit", HUGE], "for --limit. Must be <="),
+        (["profile", "history", "clean", "--days", "9999999999999"], "for --days. Must be <= 36500"),
+        (["profile", "schedule", DEMO, "--next", "99999999"], "for --next. Must be <= 1000"),
+        (["profile", "schedule", DEMO, "--jobs", HUGE], "for --jobs. Must be <="),
+        (["stock", "export", "purge", "--older-than", "9999999999999"], "for --older-than. Must be <= 36500"),
+        (["notifications", "list", "--limit", HUGE], "for --limit. Must be <="),
+        (["notifications", "show", HUGE], "for NOTIFICATION_ID. Must be <="),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_out_of_range_numbers_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, err = cli_in_process(capsys, *args)
+    assert code == 2, err
+    assert message in err
+    assert "internal error" not in err
+    assert len(err.strip().splitlines()) == 1

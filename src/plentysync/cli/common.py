@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Annotated
 
-from plentysync.engine.profiles import ProfileRecord
+from cyclopts import Parameter, validators
+
+from plentysync.engine.profiles import MAX_ID, ProfileRecord
 from plentysync.engine.services import Engine
 from plentysync.errors import UsageError
+
+MAX_LIMIT = 100_000
+"""Most rows a listing shows at once."""
+MAX_DAYS = 36_500
+"""Longest age in days (--older-than, --days): a hundred years."""
+
+
+def _bounded(low: int, high: int) -> Parameter:
+    return Parameter(validator=validators.Number(gte=low, lte=high))
+
+
+RowId = Annotated[int, _bounded(1, MAX_ID)]
+"""A database row id (queue row, run, job) given as an option."""
+Limit = Annotated[int, _bounded(1, MAX_LIMIT)]
+"""How many rows to show."""
+Offset = Annotated[int, _bounded(0, MAX_ID)]
+"""How many rows to skip."""
+Days = Annotated[int, _bounded(0, MAX_DAYS)]
+"""An age in days."""
 
 
 def split_list(values: Iterable[str] | None) -> list[str]:
@@ -24,21 +46,27 @@ def read_keys_file(path: Path) -> list[str]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read {path}: not UTF-8 text (byte {exc.start})") from None
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def parse_ids(values: Iterable[str] | None, what: str = "row id") -> list[int]:
+    """``-i 3,4 -i 7`` → [3, 4, 7]; each must be a whole number from 1 to :data:`MAX_ID`."""
     ids = []
     for part in split_list(values):
-        if not part.isdigit():
+        if not (part.isascii() and part.isdigit()):
             raise UsageError(f"not a {what}: {part!r}")
-        ids.append(int(part))
+        value = int(part)
+        if not 1 <= value <= MAX_ID:
+            raise UsageError(f"{what} {part} is out of range (1 to {MAX_ID})")
+        ids.append(value)
     return ids
 
 
 async def profile_type_of(engine: Engine, ref: str) -> str:
     """A queue's profile type from a type id or a profile id."""
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():
         return (await engine.profiles.resolve(ref)).type_id
     if ref in engine.registry:
         return ref

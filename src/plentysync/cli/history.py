@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from cyclopts import App, Parameter
 
-from plentysync.cli.common import split_list
+from plentysync.cli.common import Days, Limit, RowId, split_list
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import confirm, console, emit, fmt_duration, fmt_time, styled, table
 from plentysync.errors import UsageError
@@ -26,9 +26,9 @@ async def history(
     profile: str | None = None,
     /,
     *,
-    limit: int = 10,
+    limit: Limit = 10,
     status: list[str] | None = None,
-    run: int | None = None,
+    run: RowId | None = None,
     key: str | None = None,
     common: Common = Common(),
 ) -> int:
@@ -129,7 +129,7 @@ async def history(
 @app.command(name="clean")
 async def history_clean(
     *,
-    days: int | None = None,
+    days: Days | None = None,
     profile: str | None = None,
     force: Annotated[bool, Parameter(name=["--force", "-f"])] = False,
     dry_run: bool = False,
@@ -152,8 +152,6 @@ async def history_clean(
     """
     from datetime import timedelta
 
-    if days is not None and days < 0:
-        raise UsageError("--days cannot be negative")
     async with open_engine(common) as engine:
         age = timedelta(days=days) if days is not None else engine.history_lifetime
         record = await engine.profiles.resolve(profile) if profile is not None else None

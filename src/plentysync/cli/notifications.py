@@ -6,7 +6,7 @@ from typing import Annotated
 
 from cyclopts import App, Parameter
 
-from plentysync.cli.common import parse_ids, profile_type_of
+from plentysync.cli.common import Limit, RowId, parse_ids, profile_type_of
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import confirm, console, emit, err_console, fmt_time, table
 from plentysync.engine.services import Engine
@@ -56,7 +56,7 @@ async def list_notifications(
     profile: Annotated[str | None, Parameter(name=["--profile", "-p"])] = None,
     kind: str | None = None,
     unread: bool = False,
-    limit: int = 50,
+    limit: Limit = 50,
     common: Common = Common(),
 ) -> int:
     """List notifications, newest first.
@@ -112,7 +112,7 @@ async def list_notifications(
 
 
 @app.command(name="show")
-async def show(notification_id: int, /, *, common: Common = Common()) -> int:
+async def show(notification_id: RowId, /, *, common: Common = Common()) -> int:
     """Show one notification in full: message, context, when it was sent and read.
 
     Example: plentysync notifications show 42

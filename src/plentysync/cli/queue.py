@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from cyclopts import App, Parameter
 
-from plentysync.cli.common import parse_ids, profile_type_of, read_keys_file, split_list
+from plentysync.cli.common import Days, Limit, Offset, parse_ids, profile_type_of, read_keys_file, split_list
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import confirm, console, emit, fmt_time, styled, table
 from plentysync.engine.queue import PRIORITY_DEFAULT, PRIORITY_URGENT, QueueStatus, validate_keys, validate_reason
@@ -62,8 +62,8 @@ async def list_rows(
     profile: Annotated[str | None, Parameter(name=["--profile", "-p"])] = None,
     status: Annotated[list[str] | None, Parameter(name=["--status", "-w"])] = None,
     key: Annotated[list[str] | None, Parameter(name=["--key", "-k"])] = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     common: Common = Common(),
 ) -> int:
     """List queue rows, most recently changed first.
@@ -238,7 +238,7 @@ async def purge(
     profile: Annotated[str | None, Parameter(name=["--profile", "-p"])] = None,
     key: Annotated[list[str] | None, Parameter(name=["--key", "-k", "-s"])] = None,
     id: Annotated[list[str] | None, Parameter(name=["--id", "-i"])] = None,
-    older_than: Annotated[int | None, Parameter(name=["--older-than", "-o"])] = None,
+    older_than: Annotated[Days | None, Parameter(name=["--older-than", "-o"])] = None,
     all: Annotated[bool, Parameter(name=["--all", "-a"])] = False,
     force: Annotated[bool, Parameter(name=["--force", "-f"])] = False,
     dry_run: bool = False,
@@ -272,8 +272,6 @@ async def purge(
     """
     keys = split_list(key) or None
     ids = parse_ids(id) or None
-    if older_than is not None and older_than < 0:
-        raise UsageError("--older-than cannot be negative")
     selectors = sum(x is not None for x in (keys, ids, older_than)) + int(all)
     if selectors != 1:
         raise UsageError("choose exactly one of --key, --id, --older-than, --all")

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from cyclopts import Parameter, validators
+
+from plentysync.cli.common import Limit
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import console, emit, fmt_time, styled, table
 from plentysync.engine.schedule import describe, fire_times, normalize_cron, zone
 from plentysync.errors import UsageError
+
+MAX_NEXT = 1000
+"""Most upcoming runs ``--next`` lists (each is computed; a rare expression takes long per run)."""
 
 
 async def schedule(
@@ -17,8 +25,8 @@ async def schedule(
     enable: bool = False,
     disable: bool = False,
     clear: bool = False,
-    next: int = 5,
-    jobs: int = 10,
+    next: Annotated[int, Parameter(validator=validators.Number(gte=1, lte=MAX_NEXT))] = 5,
+    jobs: Limit = 10,
     dry_run: bool = False,
     common: Common = Common(),
 ) -> int:
@@ -46,7 +54,7 @@ async def schedule(
     clear
         Remove the schedule.
     next
-        How many upcoming runs to list.
+        How many upcoming runs to list (1 to 1000).
     jobs
         How many recent schedule jobs to list.
     dry_run

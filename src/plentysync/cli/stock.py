@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from cyclopts import App, Parameter
 from rich.markup import escape
 
-from plentysync.cli.common import parse_ids, split_list
+from plentysync.cli.common import Days, parse_ids, split_list
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import RichProgress, confirm, console, console_logs_without, emit, fmt_time, styled, table
 from plentysync.cli.runs import _report_data, exit_code_for, exit_code_of, held_elsewhere, render_held, render_report
@@ -360,7 +360,7 @@ async def purge(
     *,
     sku: Skus = None,
     id: Annotated[list[str] | None, Parameter(name=["--id", "-i"])] = None,
-    older_than: Annotated[int | None, Parameter(name=["--older-than", "-o"])] = None,
+    older_than: Annotated[Days | None, Parameter(name=["--older-than", "-o"])] = None,
     all: Everything = False,
     force: Force = False,
     dry_run: DryRun = False,

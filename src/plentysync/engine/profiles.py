@@ -20,6 +20,8 @@ from plentysync.engine.registry import ProfileConfig, ProfileRegistry, ProfileTy
 from plentysync.errors import ConfigError, ConflictError, NotFoundError, UsageError
 
 MAX_NAME = 255
+MAX_ID = 2**63 - 1
+"""Largest row id the state databases hold (signed 64-bit: BIGINT, SQLite INTEGER)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ class ProfileService:
     async def find(self, ref: str | int) -> ProfileRecord | None:
         """Look a profile up by id (``3``) or type id (``plenty_stock_export``)."""
         text = str(ref).strip()
-        cond = p.c.id == int(text) if text.isdigit() else p.c.type_id == text
+        is_id = text.isascii() and text.isdigit()
+        if is_id and int(text) > MAX_ID:
+            raise UsageError(f"profile id {text} is out of range (1 to {MAX_ID})")
+        cond = p.c.id == int(text) if is_id else p.c.type_id == text
         async with self.db.read() as conn:
             row = (await conn.execute(select(p).where(cond))).first()
         return ProfileRecord.from_row(row) if row else None
