@@ -46,6 +46,26 @@ class CredentialsError(PlentysyncError):
     """Stored credentials cannot be decrypted or are missing."""
 
 
+EXIT_DATABASE_UNAVAILABLE = 4
+
+
+class DatabaseUnavailableError(PlentysyncError):
+    """The state database cannot be used right now, though ``database_url`` may well be right: the server
+    is down or unreachable, the SQLite file or its directory is read-only, the disk is full, the SQLite
+    file was deleted. A failure of the environment (exit code 4); trying again once it is fixed works."""
+
+    exit_code = EXIT_DATABASE_UNAVAILABLE
+
+
+class DatabaseMissingError(DatabaseUnavailableError):
+    """The SQLite database file plentysync created before is gone (deleted, moved or replaced)."""
+
+
+class DatabaseSettingsError(ConfigError):
+    """``database_url`` cannot work as written: wrong role or password, no such database or host, the
+    driver for the backend is not installed, the file is not a database (exit code 2)."""
+
+
 class SyncError(PlentysyncError):
     """Something went wrong while synchronising; subclasses say what the engine should do about it.
 

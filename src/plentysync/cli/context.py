@@ -59,9 +59,11 @@ async def open_engine(common: Common, *, check_schema: bool = True) -> AsyncIter
 
 
 @asynccontextmanager
-async def open_database(common: Common) -> AsyncIterator[tuple[Settings, Database]]:
+async def open_database(common: Common, *, recreate: bool = False) -> AsyncIterator[tuple[Settings, Database]]:
+    """Settings, logging and the database, schema unchecked. ``recreate``: a SQLite file that was
+    deleted is created anew (``db upgrade``); anywhere else that is an error."""
     settings = settings_for(common)
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, recreate=recreate)
     try:
         yield settings, db
     finally:

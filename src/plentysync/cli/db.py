@@ -21,7 +21,8 @@ async def db_upgrade(
     common: Common = Common(),
 ) -> int:
     """Upgrade the database schema (needed after installing a new version on PostgreSQL/MariaDB;
-    SQLite is upgraded automatically).
+    SQLite is upgraded automatically). A SQLite database file that was deleted is created anew, empty
+    (every other command refuses to do that).
 
     Example: PLENTYSYNC_DATABASE_URL=postgresql://plentysync@db/plentysync plentysync db upgrade
 
@@ -32,7 +33,7 @@ async def db_upgrade(
     dry_run
         Show the current and target revision, without migrating.
     """
-    async with open_database(common) as (_settings, db):
+    async with open_database(common, recreate=not dry_run) as (_settings, db):
         before = await current_revision(db)
         target = head_revision() if revision == "head" else revision
         after = before if dry_run else (await upgrade(db, revision))[1]

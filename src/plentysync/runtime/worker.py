@@ -39,7 +39,7 @@ from plentysync.engine.queue import PRIORITY_URGENT
 from plentysync.engine.runner import ProfileRunner, RunReport
 from plentysync.engine.scheduler import run_due_jobs
 from plentysync.engine.services import Engine
-from plentysync.errors import ConflictError, PlentysyncError
+from plentysync.errors import ConflictError, DatabaseMissingError, PlentysyncError
 from plentysync.http.stats import API_CALLS
 from plentysync.log import get_logger
 from plentysync.runtime.heartbeat import STOPPING, WorkerRegistry, default_worker_name
@@ -144,6 +144,8 @@ class Worker:
         self._shared: dict[str, _Shared] = {}
         self._shared_lock = asyncio.Lock()
         self.drain_types = self._drain_types()
+        self.fatal: PlentysyncError | None = None
+        """Why the worker stopped on its own (its SQLite file was deleted): ``run()`` raises it."""
 
     def _drain_types(self) -> list[str]:
         wanted = self.options.profiles
@@ -172,6 +174,8 @@ class Worker:
             with contextlib.suppress(Exception):
                 await self.registry.stopped(self.options.name, self._info())
             log.info("worker.stopped", worker=self.options.name, runs=self.stats.runs)
+        if self.fatal is not None:
+            raise self.fatal
         return self.stats
 
     async def _run_forever(self) -> None:
@@ -247,6 +251,13 @@ class Worker:
         while not self.stop.is_set():
             await self._pause(self.settings.heartbeat_seconds)
             if not self.stop.is_set():
+                try:
+                    self.engine.db.check_file()  # SQLite: the file deleted or replaced under us
+                except DatabaseMissingError as exc:
+                    log.error("worker.database_missing", error=str(exc))
+                    self.fatal = exc
+                    self.stop.set()
+                    return
                 await self._guarded("heartbeat", self._beat)
 
     async def _beat(self) -> None:
