@@ -3,9 +3,11 @@ lines on stderr. A processor redacts secrets by key name before anything is rend
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import re
+import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,41 @@ class _NoTracebacks(logging.Filter):
 
 
 _log_file: Path | None = None
+_write_error_reported = False
+
+
+class LogFileHandler(logging.handlers.TimedRotatingFileHandler):
+    """The log file, daily rotated. A write that fails (disk full, a file system gone read-only) must
+    not disturb the command: the stdlib default prints ``--- Logging error ---`` and a traceback to
+    stderr for every record. This one says so in one short line, once per process, drops the record
+    and keeps trying with the next ones (the space may come back)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        self._report(sys.exc_info()[1])
+
+    def _report(self, error: BaseException | None) -> None:
+        global _write_error_reported
+        if _write_error_reported:
+            return
+        _write_error_reported = True
+        reason = (error.strerror or str(error)) if isinstance(error, OSError) else f"{type(error).__name__}: {error}"
+        with contextlib.suppress(Exception):
+            sys.stderr.write(
+                f"plentysync: cannot write the log file {self.baseFilename} ({reason}); log lines are lost\n"
+            )
+            sys.stderr.flush()
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except Exception as exc:  # a flush outside emit() (close, shutdown)
+            self._report(exc)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except Exception as exc:
+            self._report(exc)
 
 
 def current_log_file() -> Path | None:
@@ -119,7 +156,7 @@ def configure_logging(log_dir: Path | None, *, file_level: str = "INFO", console
     if log_dir is not None:
         try:
             log_dir.mkdir(parents=True, exist_ok=True)
-            file_handler: logging.Handler = logging.handlers.TimedRotatingFileHandler(
+            file_handler: logging.Handler = LogFileHandler(
                 log_dir / "plentysync.log",
                 when="midnight",
                 backupCount=7,

@@ -2,8 +2,11 @@
 
 Set PLENTYSYNC_DEBUG=1 to see the traceback of an internal error on the terminal.
 
-Exit codes: 0 success; 1 failure; 2 bad usage, settings or configuration; 3 a run finished with
-some entities failed; 70 internal error (details in the log file); 130 interrupted.
+Exit codes: 0 success; 1 failure; 2 bad usage, settings or configuration (also a database_url that
+cannot work: wrong role or password, no such database or host, the driver not installed); 3 a run
+finished with some entities failed; 4 the state database is unavailable, a failure of the environment
+rather than of the settings (server down or unreachable, SQLite file or directory read-only, disk full,
+the SQLite file deleted); 70 internal error (details in the log file); 130 interrupted.
 """
 
 from __future__ import annotations

@@ -12,9 +12,12 @@ from plentysync.cli.common import Days, Limit, Offset, parse_ids, profile_type_o
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import confirm, console, emit, fmt_time, styled, table
 from plentysync.engine.queue import PRIORITY_DEFAULT, PRIORITY_URGENT, QueueStatus, validate_keys, validate_reason
-from plentysync.errors import UsageError
+from plentysync.engine.services import Engine
+from plentysync.errors import PlentysyncError, UsageError
+from plentysync.log import get_logger
 
 app = App(name="queue", help="The coalescing queue: one row per (profile type, entity key).")
+log = get_logger(__name__)
 
 
 @app.command(name="stats")
@@ -156,10 +159,10 @@ async def add(
         if dry_run:
             data: dict[str, Any] = {"dry_run": True, "profile_type": ptype, "keys": len(set(keys))}
         else:
-            result = await engine.queue.enqueue(
-                ptype, keys, reason=reason, priority=PRIORITY_URGENT if urgent else PRIORITY_DEFAULT
+            inserted, updated = await _enqueue_in_chunks(
+                engine, ptype, keys, reason=reason, priority=PRIORITY_URGENT if urgent else PRIORITY_DEFAULT
             )
-            data = {"dry_run": False, "profile_type": ptype, "inserted": result.inserted, "updated": result.updated}
+            data = {"dry_run": False, "profile_type": ptype, "inserted": inserted, "updated": updated}
 
     def human() -> None:
         if dry_run:
@@ -171,6 +174,36 @@ async def add(
 
     emit(common.json, data, human)
     return 0
+
+
+async def _enqueue_in_chunks(
+    engine: Engine, ptype: str, keys: list[str], *, reason: str, priority: int
+) -> tuple[int, int]:
+    """Enqueue ``keys`` one chunk (one transaction) at a time, counting what is committed. When a chunk
+    fails (disk full, database gone) the chunks before it stay queued: the error says how many keys
+    that is, and that the rest were not. Returns (new rows, existing rows set to pending)."""
+    size = engine.queue.chunk_size
+    inserted = updated = queued = 0
+    for start in range(0, len(keys), size):
+        chunk = keys[start : start + size]
+        try:
+            result = await engine.queue.enqueue(ptype, chunk, reason=reason, priority=priority)
+        except Exception as exc:
+            if len(keys) <= size:
+                raise  # one transaction: nothing was queued
+            if isinstance(exc, PlentysyncError):
+                cause, code = str(exc), exc.exit_code
+            else:
+                log.error("queue.add_failed", profile_type=ptype, queued=queued, exc_info=True)
+                cause, code = f"internal error: {type(exc).__name__}: {exc}", 70
+            error = PlentysyncError(
+                f"queued {queued} of {len(keys)} keys for {ptype}, then failed; the other {len(keys) - queued} "
+                f"were not queued (adding the same keys again is harmless): {cause}"
+            )
+            error.exit_code = code
+            raise error from exc
+        inserted, updated, queued = inserted + result.inserted, updated + result.updated, queued + len(chunk)
+    return inserted, updated
 
 
 @app.command(name="retry")
