@@ -10,9 +10,9 @@ before the run, not a surprise in the middle of it).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from plentysync.engine.registry import ProfileConfig
 from plentysync.engine.schedule import normalize_cron
@@ -28,6 +28,10 @@ DEFAULT_SOURCE = "default"
 CorrectionMode = Literal["absolute", "delta"]
 BootstrapPolicy = Literal["absolute_then_delta", "skip_and_seed", "reconcile_to_cache"]
 InventoryApi = Literal["msi", "legacy"]
+MAX_PLENTY_ID = 2**31 - 1
+"""PlentyONE ids (warehouses, reasons) are 32-bit integers."""
+PlentyId = Annotated[StrictInt, Field(gt=0, le=MAX_PLENTY_ID)]
+"""A PlentyONE id in a profile configuration: a whole number (not ``true``, ``"3"`` or ``3.0``), 1 to 2^31-1."""
 
 
 class HttpOptions(BaseModel):
@@ -48,9 +52,9 @@ class StockProfileConfig(ProfileConfig):
     """The stored PlentyONE connection (seed: client)."""
     magento_connection: str = "magento"
     """The stored Magento connection."""
-    main_warehouse_id: int = Field(gt=0)
+    main_warehouse_id: PlentyId
     """The PlentyONE warehouse of every source without an explicit mapping when the mapping is empty."""
-    stock_source_mapping: dict[str, int] = Field(default_factory=dict)
+    stock_source_mapping: dict[str, PlentyId] = Field(default_factory=dict)
     """Magento source code -> PlentyONE warehouse id. With rows, unmapped sources are not synced; empty,
     everything goes to (or comes from) ``main_warehouse_id``."""
     inventory_api: InventoryApi = "msi"
@@ -63,11 +67,9 @@ class StockProfileConfig(ProfileConfig):
     @field_validator("stock_source_mapping")
     @classmethod
     def _mapping_ids(cls, value: dict[str, int]) -> dict[str, int]:
-        for code, warehouse in value.items():
+        for code in value:
             if not code.strip():
                 raise ValueError("source codes must not be empty")
-            if warehouse <= 0:
-                raise ValueError(f"source {code!r}: warehouse ids are positive")
         return value
 
     def warehouse_of(self, source_code: str) -> int | None:
@@ -90,9 +92,9 @@ class StockExportConfig(StockProfileConfig):
     """Claimed batches (``process_batch_size`` SKUs each, one Magento read per batch) are merged until
     this many SKUs or the queue runs dry, so every PlentyONE call carries as many rows as it accepts:
     the write budget counts calls, not rows."""
-    correction_reason_id: int = 301
-    incoming_reason_id: int = 100
-    outgoing_reason_id: int = 200
+    correction_reason_id: PlentyId = 301
+    incoming_reason_id: PlentyId = 100
+    outgoing_reason_id: PlentyId = 200
     poll_interval_seconds: int = Field(60, ge=5, le=86_400)
     """How often the worker scans Magento's source items for changes (plentysync cannot hook Magento)."""
     drift_cron: str = "15 * * * *"
