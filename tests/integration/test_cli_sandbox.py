@@ -273,3 +273,51 @@ def test_faults_from_the_command_line_reach_the_right_system() -> None:
         assert plenty_login(info).status_code == 200
         remote = httpx2.get(info["magento"]["url"] + "/__sandbox/faults", timeout=10).json()
         assert [rule["kind"] for rule in remote] == ["latency"]
+
+
+def admin_token(info: dict[str, Any]) -> httpx2.Response:
+    magento = info["magento"]
+    return httpx2.post(
+        magento["rest_url"] + "/integration/admin/token",
+        json={"username": magento["admin_username"], "password": magento["admin_password"]},
+        timeout=10,
+    )
+
+
+def bearer_get(info: dict[str, Any], path: str) -> httpx2.Response:
+    headers = {"Authorization": f"Bearer {info['magento']['access_token']}"}
+    return httpx2.get(info["magento"]["rest_url"] + path, headers=headers, timeout=10)
+
+
+def human_lines(info: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
+    from plentysync.cli import output, sandbox
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(output, "console", Console(file=buffer, width=300))
+    monkeypatch.setattr(sandbox, "console", output.console)
+    sandbox._print_human(info)
+    return buffer.getvalue()
+
+
+@needs_sandboxes
+def test_admin_2fa_and_bearer_integration_tokens_are_switched_from_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with running_sandbox("--memory") as (_process, info):
+        assert (info["magento"]["admin_two_factor_auth"], info["magento"]["integration_as_bearer"]) == (True, False)
+        refused = admin_token(info)
+        assert refused.status_code == 401
+        assert "2fa" in refused.text
+        assert bearer_get(info, "/store/storeViews").status_code == 401
+        printed = human_lines(info, monkeypatch)
+        assert "admin sandbox-admin / sandbox-password123" in printed
+        assert "2FA is on" in printed
+        assert "--no-admin-2fa" in printed
+    with running_sandbox("--memory", "--no-admin-2fa", "--integration-as-bearer") as (_process, info):
+        assert (info["magento"]["admin_two_factor_auth"], info["magento"]["integration_as_bearer"]) == (False, True)
+        token = admin_token(info)
+        assert token.status_code == 200, token.text
+        assert isinstance(token.json(), str)
+        views = bearer_get(info, "/store/storeViews")
+        assert views.status_code == 200, views.text
+        assert "2FA off" in human_lines(info, monkeypatch)

@@ -100,6 +100,8 @@ def describe(pair: SandboxPair, plenty_url: str, magento_url: str, state_dir: Pa
             "access_token_secret": magento.access_token_secret,
             "admin_username": magento.admin_username,
             "admin_password": magento.admin_password,
+            "admin_two_factor_auth": magento.two_factor_auth,
+            "integration_as_bearer": magento.integration_as_bearer,
         },
         "state_dir": state_dir,
         "seeded": pair.catalog is not None,
@@ -117,7 +119,13 @@ def _print_human(info: dict[str, Any]) -> None:
     say(f"[bold]Magento[/bold]    {magento['url']}  (REST: {magento['rest_url']})")
     say(f"  consumer key {magento['consumer_key']}  consumer secret {magento['consumer_secret']}")
     say(f"  access token {magento['access_token']}  access token secret {magento['access_token_secret']}")
-    say(f"  admin {magento['admin_username']} / {magento['admin_password']}")
+    if magento["admin_two_factor_auth"]:
+        admin_note = "2FA is on: the admin token endpoint refuses this login; start with --no-admin-2fa to use it"
+    else:
+        admin_note = "2FA off: POST /rest/V1/integration/admin/token issues an admin token"
+    say(f"  admin {magento['admin_username']} / {magento['admin_password']}  ({admin_note})")
+    bearer = "accepted" if magento["integration_as_bearer"] else "not accepted (--integration-as-bearer)"
+    say(f"  access token as a bearer token: {bearer}; OAuth 1.0a signatures always work")
     if info["state_dir"] is None:
         say("State: in memory only; it is gone when the servers stop.")
     else:
@@ -157,13 +165,17 @@ def run(
     memory: bool = False,
     fault: Annotated[list[str] | None, Parameter(name="--fault")] = None,
     latency_ms: float | None = None,
+    no_admin_2fa: bool = False,
+    integration_as_bearer: bool = False,
     public: bool = False,
     common: Common = Common(),
 ) -> int:
     """Serve a simulated PlentyONE and a simulated Magento, seeded with the same catalog, until Ctrl-C.
 
     Prints both base URLs and their (fake, fixed) credentials; with --json one line of JSON, then the
-    servers keep running. The data is saved in the state directory after every write and loaded again
+    servers keep running. Magento's admin login is printed too, but Magento's admin 2FA is on (as on a
+    real shop) unless --no-admin-2fa; the integration token works as a bearer token only with
+    --integration-as-bearer (OAuth 1.0a signatures always work). The data is saved in the state directory after every write and loaded again
     on the next start, so a sync can be resumed; --memory keeps it in memory only.
 
     Example: plentysync sandbox run --size 2 --fault plenty:rate_limit:times=3 --latency-ms 20
@@ -189,6 +201,12 @@ def run(
         e.g. status:status=503,times=2 or magento:drop_after:path=/V1/orders. Repeatable.
     latency_ms
         Delay every response of both systems by this many milliseconds.
+    no_admin_2fa
+        Switch Magento's admin 2FA off, so the printed admin login gets a token from
+        /V1/integration/admin/token (with 2FA on, as on a default Magento, it is refused).
+    integration_as_bearer
+        Accept the integration access token as a bearer token (Magento's
+        oauth/consumer/enable_integration_as_bearer; off by default since 2.4.4).
     public
         Allow listening on a non-loopback address.
     """
@@ -208,7 +226,10 @@ def run(
     from plentysync.sandbox.apps import build_sandbox
     from plentysync.sandbox.server import RunningServer, start_server
 
-    pair = build_sandbox(size=size, seed=seed, state_dir=directory)
+    from plentysync.sandbox.magento.config import MagentoSandboxConfig
+
+    magento = MagentoSandboxConfig(two_factor_auth=not no_admin_2fa, integration_as_bearer=integration_as_bearer)
+    pair = build_sandbox(size=size, seed=seed, state_dir=directory, magento_config=magento)
     for system in SYSTEMS:
         for rule in rules[system]:
             pair.faults(system).add(rule)
