@@ -175,8 +175,9 @@ def run(
     Prints both base URLs and their (fake, fixed) credentials; with --json one line of JSON, then the
     servers keep running. Magento's admin login is printed too, but Magento's admin 2FA is on (as on a
     real shop) unless --no-admin-2fa; the integration token works as a bearer token only with
-    --integration-as-bearer (OAuth 1.0a signatures always work). The data is saved in the state directory after every write and loaded again
-    on the next start, so a sync can be resumed; --memory keeps it in memory only.
+    --integration-as-bearer (OAuth 1.0a signatures always work). The data is saved in the state
+    directory after every write and loaded again on the next start, so a sync can be resumed; --memory
+    keeps it in memory only.
 
     Example: plentysync sandbox run --size 2 --fault plenty:rate_limit:times=3 --latency-ms 20
 
@@ -224,9 +225,8 @@ def run(
         settings_for(common)
 
     from plentysync.sandbox.apps import build_sandbox
-    from plentysync.sandbox.server import RunningServer, start_server
-
     from plentysync.sandbox.magento.config import MagentoSandboxConfig
+    from plentysync.sandbox.server import RunningServer, start_server
 
     magento = MagentoSandboxConfig(two_factor_auth=not no_admin_2fa, integration_as_bearer=integration_as_bearer)
     pair = build_sandbox(size=size, seed=seed, state_dir=directory, magento_config=magento)
