@@ -6,11 +6,13 @@ Exit codes: 0 success; 1 failure; 2 bad usage, settings or configuration (also a
 cannot work: wrong role or password, no such database or host, the driver not installed); 3 a run
 finished with some entities failed; 4 the state database is unavailable, a failure of the environment
 rather than of the settings (server down or unreachable, SQLite file or directory read-only, disk full,
-the SQLite file deleted); 70 internal error (details in the log file); 130 interrupted.
+the SQLite file deleted); 70 internal error (details in the log file); 130 interrupted (Ctrl-C);
+143 terminated (SIGTERM): both after the command has unwound (sessions logged out, rows given back).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -19,12 +21,12 @@ from typing import NoReturn
 from cyclopts import App, CycloptsError, Parameter
 
 from plentysync import __version__
+from plentysync.cli import signals
 from plentysync.cli.output import err_console, print_json
 from plentysync.errors import PlentysyncError
 from plentysync.log import configure_logging, current_log_file, get_logger
 
 EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
 
 app = App(
     name="plentysync",
@@ -32,6 +34,8 @@ app = App(
     version=__version__,
     # flags are switched on by naming them; no --no-x / --empty-x twins cluttering --help
     default_parameter=Parameter(negative=(), negative_iterable=()),
+    # main() reports an interruption (Ctrl-C, SIGTERM) with its own message and exit code
+    suppress_keyboard_interrupt=False,
 )
 # Command groups load on first use: `plentysync queue stats` imports the queue commands, not the stock,
 # sandbox or worker modules (every CLI call pays the imports; the CLI tests make hundreds of calls).
@@ -68,14 +72,15 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     tokens = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in tokens
     configure_logging(None)  # until the settings name the log directory: warnings to stderr only
+    signals.install()
     try:
         result = app(tokens, exit_on_error=False, print_error=False, result_action="return_value")
     except CycloptsError as exc:
         _fail(str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid command line", 2, as_json)
     except PlentysyncError as exc:
         _fail(str(exc), exc.exit_code, as_json)
-    except KeyboardInterrupt:
-        _fail("interrupted", EXIT_INTERRUPTED, as_json)
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C or SIGTERM (a second one cancels at once)
+        _fail(*signals.interruption(), as_json)
     except Exception as exc:
         if os.environ.get("PLENTYSYNC_DEBUG"):
             raise

@@ -412,3 +412,22 @@ notification = Table(
     Index("ix_notification_created", "created_at"),
     **_TABLE_OPTIONS,
 )
+
+# One row per live PlentyONE session (login) of a plentysync process, so a process that died without
+# logging out (SIGKILL, OOM, power) leaves a record the next process reuses or revokes: PlentyONE caps the
+# concurrent sessions of a user, and a token lives a day. Tokens are encrypted with the secret key.
+plenty_session = Table(
+    "plenty_session",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account", key_string(255), nullable=False, index=True),
+    Column("holder", String(255), nullable=False),  # host:pid:nonce of the process using it
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=True),
+    Column("expires_at", UTCDateTime(), nullable=False),  # the access token's expiry (database clock)
+    # renewed while the holder uses the session; past it, a process on another host may take it over
+    Column("lease_expires_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    **_TABLE_OPTIONS,
+)

@@ -21,7 +21,7 @@ from plentysync.http.client import HttpClient, HttpConfig, decode_body
 from plentysync.http.policy import StatusPolicy
 from plentysync.http.requestlog import RequestLog
 from plentysync.plenty.attributes import AttributesResource
-from plentysync.plenty.auth import AuthSettings, PlentyAuth, PlentyCredentials
+from plentysync.plenty.auth import AuthSettings, PlentyAuth, PlentyCredentials, SessionStore
 from plentysync.plenty.categories import CategoriesResource
 from plentysync.plenty.contacts import ContactsResource
 from plentysync.plenty.items import ItemsResource
@@ -66,15 +66,18 @@ class PlentyClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         budget: RateBudget | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         """``budget``: a prebuilt rate budget (e.g. one shared through the state database, see
         :func:`plentysync.http.shared_budget.shared_rate_budget`); by default one of this process,
-        built from the config."""
+        built from the config. ``sessions``: where the live session is recorded, so a process that
+        dies without logging out leaves it to the next one (:mod:`plentysync.plenty.sessions`)."""
         self.config = config
         self.auth = PlentyAuth(
             credentials,
             AuthSettings(refresh_margin=config.refresh_margin, session_cap_retry_after=config.session_cap_retry_after),
             clock=clock,
+            sessions=sessions,
         )
         self.budget = (
             budget

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from plentysync.crypto import SecretBox
 from plentysync.db import Database
 from plentysync.engine.connections import Connection
 from plentysync.errors import ConfigError, PlentysyncError, SyncError
@@ -45,6 +46,7 @@ from plentysync.magento import (
 from plentysync.magento._base import parse_list
 from plentysync.magento.models.stores import StoreView
 from plentysync.plenty import PlentyClient, PlentyClientConfig, PlentyCredentials
+from plentysync.plenty.sessions import DbSessionStore
 from plentysync.plenty.throttle import parse_plenty_headers
 from plentysync.settings import Settings
 from plentysync.sync.credentials import (
@@ -114,7 +116,9 @@ def plenty_client(
     """A PlentyONE client for ``connection``; use it as ``async with``. ``retry`` overrides the settings'.
 
     With ``db`` (and ``http.shared_budget`` on) the API budget is the one in the state database that every
-    process using this system and user shares; without, the client keeps its own."""
+    process using this system and user shares; without, the client keeps its own. With ``db`` the live
+    session is recorded there too: a process that dies without logging out leaves it to the next one to
+    take over or revoke, instead of holding one of the account's capped sessions for a day."""
     _expect_system(connection, "plenty")
     username = _credential(connection, "username")
     credentials = PlentyCredentials(username, _credential(connection, "password"))
@@ -126,10 +130,12 @@ def plenty_client(
         request_log=request_log(settings, profile),
     )
     budget: RateBudget | None = None
+    account = account_key(connection.base_url, username)
+    sessions = DbSessionStore(db, SecretBox.from_settings(settings), account) if db is not None else None
     if db is not None and settings.http.shared_budget:
         budget = shared_rate_budget(
             db,
-            account_key(connection.base_url, username),
+            account,
             parse_plenty_headers,
             write_concurrency=config.write_concurrency,
             read_concurrency=config.read_concurrency,
@@ -138,7 +144,7 @@ def plenty_client(
             reserve=config.budget_reserve,
             lease_seconds=shared_budget_lease(config.http),
         )
-    return PlentyClient(credentials, config, budget=budget)
+    return PlentyClient(credentials, config, budget=budget, sessions=sessions)
 
 
 def magento_credentials(connection: Connection) -> MagentoCredentials:
