@@ -321,6 +321,8 @@ def test_cli_add_list_show_test_remove(sandboxes: Sandboxes) -> None:
 
 def test_cli_missing_or_misplaced_fields_exit_2() -> None:
     url = "https://erp.example"
+    blank = cli("add", "  ", "--system", "plenty", "--url", url, "--username", "api", check=2)
+    assert "a connection name must not be empty" in blank.stderr
     no_user = cli("add", "erp", "--system", "plenty", "--url", url, check=2)
     assert "'username'" in no_user.stderr
     no_password = cli("add", "erp", "--system", "plenty", "--url", url, "--username", "api", check=2)

@@ -122,6 +122,9 @@ async def test_connection_input_is_checked(db: Database) -> None:
         await store.save("x", system="shopware", base_url="https://x", credentials={})
     with pytest.raises(UsageError, match="http"):
         await store.save("x", system="magento", base_url="ftp://x", credentials={})
+    for blank in ("", "   ", "\t"):
+        with pytest.raises(UsageError, match="must not be empty"):
+            await store.save(blank, system="magento", base_url="https://x", credentials={})
     with pytest.raises(NotFoundError):
         await store.get("nope")
     await store.save("m", system="magento", base_url="https://shop.example/", credentials={"token": "t"})

@@ -23,7 +23,7 @@ from plentysync.cli.context import Common, open_database
 from plentysync.cli.output import confirm, console, emit, err_console, fmt_time, table
 from plentysync.crypto import SecretBox
 from plentysync.db.migrate import ensure_schema
-from plentysync.engine.connections import Connection, ConnectionStore
+from plentysync.engine.connections import Connection, ConnectionStore, check_name
 from plentysync.errors import ConfigError, UsageError
 from plentysync.settings import Settings
 from plentysync.sync.credentials import SECRET_CREDENTIALS, SHOWN_CREDENTIALS, required_credentials
@@ -170,6 +170,7 @@ async def add(
     dry_run
         Validate and show what would be saved (without secrets), without saving.
     """
+    check_name(name)
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--url must start with http:// or https://, got {url!r}")
     options: dict[str, Any] = {}

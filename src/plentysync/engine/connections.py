@@ -20,6 +20,18 @@ from plentysync.errors import NotFoundError, UsageError
 
 System = Literal["magento", "plenty"]
 SYSTEMS: tuple[System, ...] = ("magento", "plenty")
+MAX_NAME = 64
+
+
+def check_name(name: str) -> str:
+    """A connection's name: not empty, no surrounding blanks, at most 64 characters."""
+    if not name.strip():
+        raise UsageError("a connection name must not be empty")
+    if name != name.strip():
+        raise UsageError(f"connection name {name!r} starts or ends with blanks")
+    if len(name) > MAX_NAME:
+        raise UsageError(f"connection name {name[:20]!r}... is longer than {MAX_NAME} characters")
+    return name
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class ConnectionStore:
         credentials: dict[str, str],
         options: dict[str, Any] | None = None,
     ) -> Connection:
+        check_name(name)
         if system not in SYSTEMS:
             raise UsageError(f"unknown system {system!r}: use one of {', '.join(SYSTEMS)}")
         if not base_url.startswith(("http://", "https://")):
