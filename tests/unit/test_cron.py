@@ -52,6 +52,10 @@ def test_aliases_and_validation() -> None:
         normalize_cron("61 * * * *")
     with pytest.raises(ConfigError, match="five fields"):
         normalize_cron("* * * *")
+    with pytest.raises(ConfigError, match=r"'0 \*/5 \* \* \* \*': 6 fields \(five fields"):
+        normalize_cron("0 */5 * * * *")
+    with pytest.raises(ConfigError, match="five fields"):
+        normalize_cron("")
     with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'"):
         zone("Mars/Olympus")
 

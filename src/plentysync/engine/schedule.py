@@ -54,6 +54,11 @@ def normalize_cron(expr: str) -> str:
     """Validate a five-field cron expression (or an @alias) and return it in canonical spacing."""
     text = " ".join(expr.split())
     text = CRON_ALIASES.get(text.lower(), text)
+    if not text.startswith("@") and len(text.split()) != 5:
+        # cronsim also takes a sixth (seconds) field; a schedule job has minute resolution
+        raise ConfigError(
+            f"invalid cron expression {expr!r}: {len(text.split())} fields (five fields: minute hour day month weekday)"
+        )
     try:
         CronSim(text, datetime.now(UTC))
     except CronSimError as exc:
