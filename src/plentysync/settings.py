@@ -373,6 +373,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"settings file {path} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"settings file {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not UTF-8 text (invalid byte at offset {exc.start})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

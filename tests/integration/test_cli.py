@@ -263,3 +263,17 @@ def test_out_of_range_numbers_are_usage_errors(
     assert message in err
     assert "internal error" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "command", [["profile", "config", "import"], ["profile", "create", "--type", DEMO, "--config-file"]]
+)
+def test_a_profile_file_that_is_not_utf8_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('type_id = "sandbox_demo_export"\nname = "Müller"\n'.encode("latin-1"))
+    code, err = cli_in_process(capsys, *command, str(path))
+    assert code == 2, err
+    assert f"cannot read {path}: not UTF-8 text" in err
+    assert "internal error" not in err

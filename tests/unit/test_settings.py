@@ -116,3 +116,10 @@ def test_environment_variables_that_are_not_settings_are_allowed(monkeypatch: py
         monkeypatch.setenv(name, "1")
     monkeypatch.setenv("PLENTYSYNC_LOG_LEVEL", "DEBUG")
     assert load_settings().log_level == "DEBUG"
+
+
+def test_a_settings_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "plentysync.toml"
+    path.write_bytes('log_level = "INFO" # Größe\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"settings file .*plentysync\.toml is not UTF-8 text"):
+        load_settings(path)

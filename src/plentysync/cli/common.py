@@ -40,14 +40,19 @@ def split_list(values: Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(result))
 
 
-def read_keys_file(path: Path) -> list[str]:
-    """One key per line; blank lines and lines starting with # are ignored."""
+def read_text_file(path: Path) -> str:
+    """A file named on the command line, as text; unreadable or not UTF-8 is a :class:`UsageError`."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
-        raise UsageError(f"cannot read {path}: not UTF-8 text (byte {exc.start})") from None
+        raise UsageError(f"cannot read {path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+def read_keys_file(path: Path) -> list[str]:
+    """One key per line; blank lines and lines starting with # are ignored."""
+    lines = read_text_file(path).splitlines()
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 

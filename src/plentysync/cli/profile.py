@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from cyclopts import App, Parameter
 from rich.panel import Panel
 
-from plentysync.cli.common import profile_summary
+from plentysync.cli.common import profile_summary, read_text_file
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.history import app as history_app
 from plentysync.cli.output import (
@@ -231,10 +231,7 @@ async def create(
     options: dict[str, Any] | None = None
     if config_file is not None:
         fmt = format_for(config_file, None)
-        try:
-            text = config_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read {config_file}: {exc.strerror}") from None
+        text = read_text_file(config_file)
         data = loads(text, fmt, source=str(config_file))
         options = data["config"] if isinstance(data.get("config"), dict) else data
     if cron is not None:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from cyclopts import App, Parameter
 
+from plentysync.cli.common import read_text_file
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import console, emit
 from plentysync.engine.configio import dumps, export_document, format_for, loads, parse_document
@@ -85,10 +86,7 @@ async def config_import(
         Validate and show the changes, without applying them.
     """
     fmt = format_for(file, format)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
+    text = read_text_file(file)
     async with open_engine(common) as engine:
         doc = parse_document(loads(text, fmt, source=str(file)), engine.registry, source=str(file))
         existing = await engine.profiles.find(doc.type_id)
