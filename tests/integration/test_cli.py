@@ -277,3 +277,18 @@ def test_a_profile_file_that_is_not_utf8_is_a_usage_error(
     assert code == 2, err
     assert f"cannot read {path}: not UTF-8 text" in err
     assert "internal error" not in err
+
+
+def test_db_upgrade_refuses_downgrades_and_unknown_revisions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_in_process(capsys, "db", "upgrade", "--revision", "0002") == (0, "")
+    for args, message in [
+        (["--revision", "0001"], "downgrades are not supported: the database is at 0002, revision 0001 is older"),
+        (["--revision", "0001", "--dry-run"], "downgrades are not supported"),
+        (["--revision", "base"], "downgrades are not supported"),
+        (["--revision", "0099"], "unknown schema revision '0099'"),
+    ]:
+        code, err = cli_in_process(capsys, "db", "upgrade", *args)
+        assert (code, len(err.strip().splitlines())) == (2, 1), err
+        assert message in err
+    assert cli_in_process(capsys, "db", "upgrade", "--revision", "0002")[0] == 0  # already there
+    assert cli_in_process(capsys, "db", "upgrade", "--revision", "0003")[0] == 0

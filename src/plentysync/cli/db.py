@@ -7,7 +7,7 @@ from cyclopts import App
 from plentysync.cli.context import Common, open_database
 from plentysync.cli.output import console, emit
 from plentysync.crypto import SecretBox, generate_key
-from plentysync.db.migrate import current_revision, ensure_schema, head_revision, upgrade
+from plentysync.db.migrate import current_revision, ensure_schema, head_revision, upgrade, upgrade_target
 from plentysync.engine.connections import ConnectionStore
 
 app = App(name="db", help="The state database: schema migrations and encrypted credentials.")
@@ -29,13 +29,13 @@ async def db_upgrade(
     Parameters
     ----------
     revision
-        Target revision (default: the newest).
+        Target revision (default: the newest). Downgrades are not supported.
     dry_run
         Show the current and target revision, without migrating.
     """
     async with open_database(common, recreate=not dry_run) as (_settings, db):
         before = await current_revision(db)
-        target = head_revision() if revision == "head" else revision
+        target = upgrade_target(before, revision)
         after = before if dry_run else (await upgrade(db, revision))[1]
         data = {"database": db.display_url, "before": before, "after": after, "target": target, "dry_run": dry_run}
 
