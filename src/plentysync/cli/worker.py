@@ -131,14 +131,16 @@ async def worker_run(
             stop=stop,
         )
         _install_signals(stop)
-        if not common.json and not once:
-            console.print(
-                f"Worker {options.name} started on {engine.db.display_url}: "
-                f"drains {', '.join(worker.drain_types) or '—'}"
-                f"{'' if worker.consumer_factory is None else ', consuming ' + engine.settings.broker.exchange}. "
-                "SIGTERM or Ctrl-C stops it."
-            )
-        stats = await worker.run()
+
+        def started() -> None:
+            if not common.json and not once:
+                consuming = "" if worker.consumer_factory is None else ", consuming " + engine.settings.broker.exchange
+                console.print(
+                    f"Worker {options.name} started on {engine.db.display_url}: "
+                    f"drains {', '.join(worker.drain_types) or '—'}{consuming}. SIGTERM or Ctrl-C stops it."
+                )
+
+        stats = await worker.run(on_started=started)
     data = {"worker": options.name, **stats.__dict__}
 
     def human() -> None:

@@ -159,10 +159,13 @@ class Worker:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def run(self) -> WorkerStats:
+    async def run(self, *, on_started: Callable[[], None] | None = None) -> WorkerStats:
         """Register, run every loop until ``stop`` is set (or, with ``once``, until nothing is due),
-        then shut down gracefully."""
+        then shut down gracefully. ``on_started`` is called once registered (a refused worker never
+        says it started)."""
         await self.registry.register(self.options.name, self._info())
+        if on_started is not None:
+            on_started()
         log.info("worker.started", worker=self.options.name, drains=self.drain_types)
         try:
             if self.options.once:

@@ -432,6 +432,8 @@ async def test_a_second_worker_process_is_refused_on_sqlite(tmp_path: Path) -> N
             assert await second.wait(within=60) == 1, second.describe()
             assert "SQLite supports one worker" in second.console(), second.describe()
             assert "'first'" in second.console()
+            assert "Worker second started" not in second.console()  # refused: it never said it started
+            assert "Worker first started" in first.console()
             assert first.alive
             assert await worker_row(db, "second") is None
             assert await first.terminate() == 0, first.describe()
