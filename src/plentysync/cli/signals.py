@@ -18,8 +18,13 @@ EXIT_INTERRUPTED = 130
 _received: list[int] = []
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+def note(signum: int) -> None:
+    """A command with its own handlers (the worker) reports the signal that stopped it."""
     _received.append(signum)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    note(signum)
     # Whatever handles SIGINT right now (asyncio.run's: cancel the main task; else KeyboardInterrupt).
     handler = signal.getsignal(signal.SIGINT)
     if callable(handler) and handler is not _on_sigterm:

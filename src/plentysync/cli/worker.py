@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from cyclopts import App, Parameter
 
+from plentysync.cli import signals
 from plentysync.cli.context import Common, open_engine
 from plentysync.cli.output import confirm, console, emit, fmt_time, styled, table
 from plentysync.engine.services import Engine
@@ -62,6 +63,7 @@ def _install_signals(stop: asyncio.Event) -> None:
     main = asyncio.current_task()
 
     def on_signal(signame: str) -> None:
+        signals.note(signal.Signals[signame])
         if stop.is_set():
             log.warning("worker.second_signal", signal=signame)
             if main is not None:

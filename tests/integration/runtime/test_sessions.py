@@ -124,3 +124,23 @@ async def test_a_cli_run_stopped_by_a_signal_logs_out(
         assert "Traceback" not in err.decode()
         assert _open_sessions(s) == 0
         assert await live_sessions(db) == []
+
+
+@pytest.mark.parametrize("test_database", ["sqlite"], indirect=True)
+async def test_a_second_sigterm_stops_the_worker_at_once_without_a_traceback(db: Database, tmp_path: Path) -> None:
+    async with StockScenarioBuilder(db).with_settings(**LEASE).build() as s, workers_cleaned_up() as started:
+        await _changes(s, 8, batch_size=2)
+        held = s.pair.plenty_faults.add(FaultRule("latency_after", method="PUT", path=BOOKINGS, latency_ms=20_000))
+        worker = await start_worker(_url(db), "impatient", tmp_path / "impatient")
+        started.append(worker)
+        await worker.wait_running(db)
+        await poll(lambda: held.fired >= 1, within=60, what="the worker to book")
+        worker.process.send_signal(signal.SIGTERM)  # graceful: it waits for the held booking
+        await poll(lambda: bool(worker.events("worker.stopping")), within=10, what="the worker to start stopping")
+        worker.process.send_signal(signal.SIGTERM)  # now
+        assert await worker.wait(within=15) == 143, worker.describe()
+        console = worker.console()
+        assert "terminated" in console
+        assert "Traceback" not in console
+        assert "CancelledError" not in console
+        assert _open_sessions(s) == 0  # even cut short, it logged out
