@@ -115,11 +115,12 @@ async def test_a_cli_run_stopped_by_a_signal_logs_out(
             assert _open_sessions(s) == 1
             process.send_signal(sig)
             _out, err = await asyncio.wait_for(process.communicate(), 30)
+            returncode = await process.wait()
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-        assert process.returncode == code, err.decode()[-3000:]
+        assert returncode == code, err.decode()[-3000:]
         assert word in err.decode()
         assert "Traceback" not in err.decode()
         assert _open_sessions(s) == 0
