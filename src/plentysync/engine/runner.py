@@ -48,6 +48,7 @@ from plentysync.errors import (
     ConfigError,
     ConflictError,
     CredentialsError,
+    DatabaseUnavailableError,
     FatalError,
     PlentysyncError,
     RateLimitedError,
@@ -186,6 +187,11 @@ class ProfileRunner:
                             resources = await stack.enter_async_context(profile_type.open_resources(ctx, eng.settings))
                             ctx.extras = {**resources, **ctx.extras}
                         status, summary = await self._drive(ctx)
+                    except DatabaseUnavailableError:
+                        # The state database went away (a restart): not this profile's failure. It goes up
+                        # to the caller (the worker pauses and tries again); the wrap-up below still
+                        # returns the rows once the database answers.
+                        raise
                     except PlentysyncError as exc:
                         # setting up, collecting or estimating failed outside any batch
                         status, summary = RunStatus.FAILED, f"stopped: {exc}"
